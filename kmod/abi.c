@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * splitckpt: copying size-versioned ioctl arguments in and out.
+ *
+ * Every argument struct starts with a __u32 size.  Callers built against an
+ * older header pass a smaller struct, newer ones a larger one; the rules are
+ * written down in uapi/linux/splitckpt.h and enforced only here.
+ */
+#include <linux/errno.h>
+#include <linux/minmax.h>
+#include <linux/uaccess.h>
+#include <linux/splitckpt.h>
+
+#include "internal.h"
+
+/**
+ * splitckpt_copy_in() - fetch a size-versioned argument from userspace
+ * @karg:	kernel copy, @ksize bytes; bytes the caller did not send are zeroed
+ * @ksize:	size of the kernel's struct
+ * @ver0_size:	size of the first published version of the struct
+ * @uarg:	user pointer to the struct
+ * @usize:	returns the size the caller claimed
+ *
+ * Return: 0, -EFAULT for a bad pointer, -EINVAL for a size below @ver0_size,
+ * -E2BIG for a size above SPLITCKPT_MAX_ARG_SIZE or for non-zero bytes past
+ * @ksize.
+ */
+int splitckpt_copy_in(void *karg, size_t ksize, size_t ver0_size,
+		      const void __user *uarg, u32 *usize)
+{
+	u32 size;
+	int ret;
+
+	if (get_user(size, (const u32 __user *)uarg))
+		return -EFAULT;
+	if (size < ver0_size)
+		return -EINVAL;
+	if (size > SPLITCKPT_MAX_ARG_SIZE)
+		return -E2BIG;
+	ret = copy_struct_from_user(karg, ksize, uarg, size);
+	if (ret)
+		return ret;
+	*usize = size;
+	return 0;
+}
+
+/**
+ * splitckpt_copy_out() - return a size-versioned argument to userspace
+ * @uarg:	user pointer to the struct
+ * @usize:	size the caller claimed on the way in
+ * @karg:	kernel copy; its leading size field is set to the bytes written
+ * @ksize:	size of the kernel's struct
+ *
+ * Return: 0 or -EFAULT.
+ */
+int splitckpt_copy_out(void __user *uarg, u32 usize, void *karg, size_t ksize)
+{
+	u32 n = min_t(size_t, usize, ksize);
+
+	*(u32 *)karg = n;
+	if (copy_to_user(uarg, karg, n))
+		return -EFAULT;
+	return 0;
+}

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * splitckpt: the /dev/splitckpt misc device.
+ *
+ * Every ioctl has one static handler below; the dispatcher only decodes the
+ * command word.  The argument rules live in abi.c.
+ */
+#include <linux/compat.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/string.h>
+#include <linux/splitckpt.h>
+
+#include "internal.h"
+
+/* Feature bits this build implements (none beyond GET_INFO yet). */
+#define SPLITCKPT_FEATURES	0ULL
+
+/* Command numbers this build implements. */
+#define SPLITCKPT_IOCTLS	BIT_ULL(SPLITCKPT_NR_GET_INFO)
+
+static long splitckpt_get_info(void __user *uarg)
+{
+	struct splitckpt_info info;
+	u32 usize;
+	int ret;
+
+	ret = splitckpt_copy_in(&info, sizeof(info), SPLITCKPT_INFO_SIZE_VER0,
+				uarg, &usize);
+	if (ret)
+		return ret;
+	if (info.flags || memchr_inv(info.reserved, 0, sizeof(info.reserved)))
+		return -EINVAL;
+
+	memset(&info, 0, sizeof(info));
+	info.api_level = SPLITCKPT_API_LEVEL;
+	info.page_size = PAGE_SIZE;
+	info.features = SPLITCKPT_FEATURES;
+	info.ioctls = SPLITCKPT_IOCTLS;
+	return splitckpt_copy_out(uarg, usize, &info, sizeof(info));
+}
+
+static long splitckpt_ioctl(struct file *file, unsigned int cmd,
+			    unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+
+	if (_IOC_TYPE(cmd) != SPLITCKPT_IOC_TYPE ||
+	    _IOC_DIR(cmd) != (_IOC_READ | _IOC_WRITE))
+		return -ENOIOCTLCMD;
+
+	switch (_IOC_NR(cmd)) {
+	case SPLITCKPT_NR_GET_INFO:
+		return splitckpt_get_info(uarg);
+	default:
+		return -ENOIOCTLCMD;
+	}
+}
+
+static const struct file_operations splitckpt_fops = {
+	.owner		= THIS_MODULE,
+	.unlocked_ioctl	= splitckpt_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+static struct miscdevice splitckpt_misc = {
+	.minor		= MISC_DYNAMIC_MINOR,
+	.name		= SPLITCKPT_DEVICE_NAME,
+	.fops		= &splitckpt_fops,
+	.mode		= 0666,
+};
+
+module_misc_device(splitckpt_misc);
+
+MODULE_DESCRIPTION("splitckpt: dirty tracking and checkpoint requests for split-process checkpoint/restart");
+MODULE_AUTHOR("The splitckpt developers");
+MODULE_LICENSE("GPL");

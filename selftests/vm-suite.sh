@@ -1,0 +1,72 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# The module's test suite, run as root inside the test guest (scripts/vm-run)
+# from the top of the source tree.  Prints one TAP line per check, passes the
+# selftests' own TAP lines through, and exits non-zero if anything failed.
+#
+#   vm-suite.sh MODULE.ko SELFTEST_DIR
+set -u
+
+ko=$1
+tests=$2
+dev=/dev/splitckpt
+failed=0
+n=0
+
+tap() {	# tap STATUS DESCRIPTION
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $n module: $2"
+	else
+		echo "not ok $n module: $2"
+		failed=1
+	fi
+}
+
+check() {	# check DESCRIPTION COMMAND...
+	desc=$1
+	shift
+	"$@"
+	tap $? "$desc"
+}
+
+# Runs one harness program, prefixing its TAP lines with NAME.
+selftest() {	# selftest NAME COMMAND...
+	name=$1
+	shift
+	"$@" > "$TMPDIR/st.out" 2>&1
+	rc=$?
+	sed -e "s/^\(ok [0-9]*\) /\1 $name: /" \
+	    -e "s/^\(not ok [0-9]*\) /\1 $name: /" "$TMPDIR/st.out"
+	[ $rc = 0 ] || failed=1
+	tap $rc "$name: exit status $rc"
+}
+
+TMPDIR=$(mktemp -d)
+export TMPDIR
+
+echo "TAP version 13"
+echo "# kernel $(uname -r)"
+check "insmod $(basename "$ko")" insmod "$ko"
+check "$dev is a character device" test -c "$dev"
+check "$dev is mode 0666" test "$(stat -c %a "$dev")" = 666
+
+for t in "$tests"/*; do
+	[ -x "$t" ] || continue
+	selftest "$(basename "$t")" "$t"
+	selftest "$(basename "$t") as nobody" \
+		setpriv --reuid=65534 --regid=65534 --clear-groups "$t"
+done
+
+# An open file holds a module reference.
+exec 3< "$dev"
+check "rmmod refused while $dev is open" sh -c '! rmmod splitckpt 2>/dev/null'
+exec 3<&-
+check "rmmod after close" rmmod splitckpt
+check "$dev gone after rmmod" test ! -e "$dev"
+check "insmod again" insmod "$ko"
+check "rmmod again" rmmod splitckpt
+
+echo "1..$n"
+rm -rf "$TMPDIR"
+exit $failed
