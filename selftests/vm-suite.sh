@@ -4,11 +4,12 @@
 # from the top of the source tree.  Prints one TAP line per check, passes the
 # selftests' own TAP lines through, and exits non-zero if anything failed.
 #
-#   vm-suite.sh MODULE.ko SELFTEST_DIR
+#   vm-suite.sh MODULE.ko BUILD   (BUILD holds bin/ and selftests/)
 set -u
 
 ko=$1
-tests=$2
+tests=$2/selftests
+cli=$2/bin/splitckpt
 dev=/dev/splitckpt
 failed=0
 n=0
@@ -47,7 +48,17 @@ export TMPDIR
 
 echo "TAP version 13"
 echo "# kernel $(uname -r)"
+
+# The command-line tool without and with the module.
+check "splitckpt info fails with a hint while the module is absent" sh -c \
+	'"$0" info 2>&1 >/dev/null | grep -q "is splitckpt.ko loaded?"; [ $? = 0 ] &&
+	 { "$0" info >/dev/null 2>&1; [ $? = 1 ]; }' "$cli"
+check "splitckpt with a bad command exits 2" sh -c \
+	'"$0" frobnicate 2>/dev/null; [ $? = 2 ]' "$cli"
+
 check "insmod $(basename "$ko")" insmod "$ko"
+check "splitckpt info --json reports API level 1 and GET_INFO" sh -c \
+	'"$0" info --json | grep -qx "{\"api_level\": 1, \"page_size\": $(getconf PAGESIZE), \"features\": 0, \"ioctls\": 1}"' "$cli"
 check "$dev is a character device" test -c "$dev"
 check "$dev is mode 0666" test "$(stat -c %a "$dev")" = 666
 

@@ -1,0 +1,81 @@
+# SPDX-License-Identifier: GPL-2.0
+# splitckpt: top-level build.
+#
+#   make              userspace programs and selftests
+#   make modules      splitckpt.ko for KDIR (default: newest Debian 6.12
+#                     headers, or the running kernel's when it has headers)
+#   make check        install deps, build all, lint, run all host and VM tests
+#   make demo         install deps, build, run the demo in a VM
+#   make vmtest       the module suite in a VM for each supported kernel
+#   make lint         checkpatch, uapi checks, -Werror builds
+#   make clean
+#
+# Everything built goes to BUILD (default ./build).
+
+BUILD	?= $(CURDIR)/build
+export BUILD
+
+RUNNING	:= /lib/modules/$(shell uname -r)/build
+ifneq ($(wildcard $(RUNNING)/Makefile),)
+KDIR	?= $(RUNNING)
+else
+KDIR	?= /lib/modules/$(shell scripts/kernels.sh kver 6.12 2>/dev/null)/build
+endif
+
+CC	?= gcc
+CFLAGS	?= -O2 -g
+WERROR	?= 0
+override CFLAGS += -std=gnu11 -Wall -Wextra -MMD -MP
+ifeq ($(WERROR),1)
+override CFLAGS += -Werror
+endif
+override CPPFLAGS += -D_GNU_SOURCE -Iuapi -Ilib/include
+
+LIB_SRCS := lib/kmod.c
+LIB	:= $(BUILD)/lib/libsplitckpt.a
+BINS	:= $(BUILD)/bin/splitckpt
+
+all: $(BINS) selftests
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_SRCS:%.c=$(BUILD)/%.o)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(BUILD)/bin/splitckpt: $(BUILD)/agent/cli.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+-include $(shell find $(BUILD)/lib $(BUILD)/agent -name '*.d' 2>/dev/null)
+
+selftests:
+	$(MAKE) -C selftests BUILD=$(BUILD)
+
+modules:
+	scripts/kmod-build.sh $(KDIR) $(BUILD) $(if $(W),W=$(W))
+
+check:
+	scripts/check.sh
+
+demo:
+	scripts/demo.sh
+
+lint:
+	scripts/deps.sh check
+	scripts/lint.sh
+
+vmtest: all
+	scripts/deps.sh check
+	@set -e; for s in $$(scripts/kernels.sh series); do \
+		k=$$(scripts/kernels.sh kver $$s); \
+		ko=$$(scripts/kmod-build.sh /lib/modules/$$k/build $(BUILD)); \
+		scripts/vm-run -k $$k -t 900 -- selftests/vm-suite.sh $$ko $(BUILD); \
+	done
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all selftests modules check demo lint vmtest clean

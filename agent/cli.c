@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * splitckpt: the command-line tool.
+ *
+ *   splitckpt info [--json]   what the loaded module supports
+ *
+ * Exit status: 0 success, 1 the operation failed, 2 bad usage.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "splitckpt.h"
+
+#define EXIT_FAIL	1
+#define EXIT_USAGE	2
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: splitckpt info [--json]\n"
+		   "       splitckpt --help\n");
+}
+
+static void print_bits(const char *label, __u64 bits)
+{
+	printf("%-10s", label);
+	if (!bits)
+		printf(" none");
+	for (unsigned int i = 0; i < 64; i++) {
+		if (!(bits & (1ULL << i)))
+			continue;
+		printf(" %u", i);
+	}
+	printf("\n");
+}
+
+static int cmd_info(int argc, char **argv)
+{
+	struct splitckpt_info info;
+	int json = 0, fd, ret;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			json = 1;
+		} else {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+
+	fd = sp_kmod_open();
+	if (fd < 0) {
+		fprintf(stderr, "splitckpt: /dev/%s: %s%s\n",
+			SPLITCKPT_DEVICE_NAME, strerror(-fd),
+			fd == -ENOENT ? " (is splitckpt.ko loaded?)" : "");
+		return EXIT_FAIL;
+	}
+	ret = sp_kmod_get_info(fd, &info);
+	close(fd);
+	if (ret) {
+		fprintf(stderr, "splitckpt: GET_INFO: %s\n", strerror(-ret));
+		return EXIT_FAIL;
+	}
+
+	if (json) {
+		printf("{\"api_level\": %u, \"page_size\": %u, "
+		       "\"features\": %llu, \"ioctls\": %llu}\n",
+		       info.api_level, info.page_size,
+		       (unsigned long long)info.features,
+		       (unsigned long long)info.ioctls);
+		return 0;
+	}
+	printf("api level  %u (this tool: %u)\n", info.api_level,
+	       SPLITCKPT_API_LEVEL);
+	printf("page size  %u\n", info.page_size);
+	print_bits("features", info.features);
+	print_bits("ioctls", info.ioctls);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "info"))
+		return cmd_info(argc - 1, argv + 1);
+	fprintf(stderr, "splitckpt: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,54 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# make check: install what is missing, build everything, run the static
+# checks, the VM rig's own tests and the module suite in a VM for every
+# supported Debian kernel, then print "N passed, N failed, N skipped".
+# Logs: BUILD/check/ (check.log, and one directory per VM run).
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD:-$top/build}
+export BUILD=$build
+cd "$top" || exit 1
+logs=$build/check
+mkdir -p "$logs"
+start=$(date +%s)
+
+if ! scripts/deps.sh check; then
+	echo "check: installing dependencies failed"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+suite_vm() {	# suite_vm SERIES: the module suite in a guest running SERIES
+	local series=$1 kver ko rc
+	if ! kver=$(scripts/kernels.sh kver "$series"); then
+		echo "not ok - vm $series: no Debian $series kernel installed"
+		return
+	fi
+	ko=$build/kmod/$kver/kmod/splitckpt.ko
+	scripts/vm-run -k "$kver" -t 900 -o "$logs/vm-$series" -- \
+		selftests/vm-suite.sh "$ko" "$build"
+	rc=$?
+	if [ $rc = 0 ]; then
+		echo "ok - vm $series: suite exit status 0, no kernel splat"
+	else
+		echo "not ok - vm $series: suite exit status $rc (see $logs/vm-$series)"
+	fi
+}
+
+{
+	scripts/lint.sh
+	scripts/vm-selftest.sh 6.1
+	for series in $(scripts/kernels.sh series); do
+		suite_vm "$series"
+	done
+} 2>&1 | tr -d '\r' | tee "$logs/check.log"
+
+passed=$(grep -E '^ok ' "$logs/check.log" | grep -vc '# SKIP')
+skipped=$(grep -E '^ok ' "$logs/check.log" | grep -c '# SKIP')
+failed=$(grep -cE '^not ok ' "$logs/check.log")
+echo "check: $(($(date +%s) - start)) s; failures:"
+grep -E '^not ok ' "$logs/check.log" | sed 's/^/  /'
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ] && [ "$passed" -gt 0 ]

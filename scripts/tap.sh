@@ -1,0 +1,35 @@
+# SPDX-License-Identifier: GPL-2.0
+# TAP helpers for the test scripts (POSIX sh, sourced).  Set tap_prefix to
+# prefix every description.
+tap_n=0
+tap_failed=0
+tap_prefix=${tap_prefix:-}
+
+# tap_result STATUS DESCRIPTION
+tap_result() {
+	tap_n=$((tap_n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $tap_n $tap_prefix$2"
+	else
+		echo "not ok $tap_n $tap_prefix$2"
+		tap_failed=$((tap_failed + 1))
+	fi
+}
+
+# tap_run DESCRIPTION COMMAND...: runs COMMAND quietly; its output is shown,
+# as TAP comments, only when it fails.
+tap_run() {
+	tap_desc=$1
+	shift
+	tap_out=$("$@" 2>&1)
+	tap_rc=$?
+	if [ $tap_rc != 0 ]; then
+		printf '%s\n' "$tap_out" | tail -n 40 | sed 's/^/# /'
+	fi
+	tap_result $tap_rc "$tap_desc"
+}
+
+tap_done() {
+	echo "1..$tap_n"
+	[ "$tap_failed" = 0 ]
+}
