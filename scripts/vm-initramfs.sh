@@ -21,7 +21,7 @@ fi
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
-mkdir -p "$root"/{bin,dev,proc,sys,host,lib/modules}
+mkdir -p "$root"/{bin,dev,proc,sys,host,hostro,lib/modules}
 cp "$busybox" "$root/bin/busybox"
 for applet in sh mount umount insmod mkdir chroot cat echo dmesg ip sleep sync; do
 	ln -s busybox "$root/bin/$applet"

@@ -23,7 +23,7 @@ kver=$(scripts/kernels.sh kver "$series") || exit 1
 vm() {	# vm NAME [vm-run options] -- COMMAND...; sets rc
 	local name=$1
 	shift
-	scripts/vm-run -q -o "$runs/$name" "$@" 2> "$runs/$name.stderr"
+	"$top/scripts/vm-run" -q -o "$runs/$name" "$@" 2> "$runs/$name.stderr"
 	rc=$?
 }
 
@@ -48,10 +48,25 @@ tap_result $([ "$(cat "$runs/basic/host-write" 2>/dev/null)" != 0 ] &&
 	     [ -s "$runs/basic/host-write" ] &&
 	     [ ! -e /usr/.splitckpt-vm-write-test ]; echo $?) \
 	"host file system is read-only in the guest"
-tap_result $(grep -qE "vm-run: $kver, (tcg|kvm)," "$runs/basic.stderr"; echo $?) \
+tap_result $(grep -qF -e "vm-run: $kver, tcg," -e "vm-run: $kver, kvm," \
+	     "$runs/basic.stderr"; echo $?) \
 	"accelerator is detected and printed"
 tap_result $(grep -q 'Linux version' "$runs/basic/kernel.log"; echo $?) \
 	"guest kernel log is captured"
+
+# A working directory below /tmp stays visible although the guest has its
+# own, writable /tmp.
+tmpcwd=$(mktemp -d /tmp/splitckpt-vmtest.XXXXXX)
+echo "marker $$" > "$tmpcwd/file"
+(cd "$tmpcwd" && vm tmpcwd -k "$kver" -t 300 -- sh -c '
+	cat file > "$SPLITCKPT_VM_OUT/seen"
+	echo w > /tmp/guest-file && cat /tmp/guest-file > "$SPLITCKPT_VM_OUT/tmp"')
+tap_result $([ "$(cat "$runs/tmpcwd/seen" 2>/dev/null)" = "marker $$" ]; echo $?) \
+	"a working directory below /tmp is visible in the guest"
+tap_result $([ "$(cat "$runs/tmpcwd/tmp" 2>/dev/null)" = w ] &&
+	     [ ! -e /tmp/guest-file ]; echo $?) \
+	"the guest has its own writable /tmp"
+rm -rf "$tmpcwd"
 
 vm splat -k "$kver" -t 300 -- sh -c 'echo "WARNING: CPU: 0 PID: 1 injected by vm-selftest" > /dev/kmsg'
 tap_result $([ "$rc" = 126 ]; echo $?) "a WARNING in the guest kernel log fails the run (126, got $rc)"
