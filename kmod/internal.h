@@ -1,15 +1,55 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * splitckpt: private declarations of the module.
+ *
+ * Lock order: session->lock, then mmap_lock of the target, then PTE/PMD
+ * locks, then tracker->lock.
  */
 #ifndef _SPLITCKPT_INTERNAL_H
 #define _SPLITCKPT_INTERNAL_H
 
-#include <linux/types.h>
 #include <linux/compiler.h>
+#include <linux/mmu_notifier.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/splitckpt.h>
+
+/* Address ranges the notifier saw change; more are merged into one. */
+#define SPLITCKPT_PENDING_MAX	64
+
+/*
+ * One per tracked mm (the mmu_notifier_get() singleton): records ranges
+ * whose mappings changed since the owner last cleared them, so that a scan
+ * reports them although their dirty bits are gone.
+ */
+struct splitckpt_tracker {
+	struct mmu_notifier mn;
+	spinlock_t lock;	/* protects the fields below; never sleeps */
+	bool owned;
+	bool dead;
+	unsigned int nr_pending;
+	struct splitckpt_range pending[SPLITCKPT_PENDING_MAX];
+};
+
+/* One per open file of /dev/splitckpt. */
+struct splitckpt_session {
+	struct mutex lock;	/* serialises ioctls; protects the fields below */
+	struct mm_struct *mm;			/* mmgrab()ed once attached */
+	struct splitckpt_tracker *tracker;
+};
 
 int splitckpt_copy_in(void *karg, size_t ksize, size_t ver0_size,
 		      const void __user *uarg, u32 *usize);
 int splitckpt_copy_out(void __user *uarg, u32 usize, void *karg, size_t ksize);
+
+void splitckpt_session_init(struct splitckpt_session *s);
+void splitckpt_session_release(struct splitckpt_session *s);
+long splitckpt_session_attach(struct splitckpt_session *s, void __user *uarg);
+
+void splitckpt_pending_add(struct splitckpt_tracker *t, u64 start, u64 end);
+void splitckpt_pending_remove(struct splitckpt_tracker *t, u64 start, u64 end);
+
+long splitckpt_dirty_scan(struct splitckpt_session *s, void __user *uarg);
 
 #endif /* _SPLITCKPT_INTERNAL_H */

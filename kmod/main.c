@@ -8,17 +8,21 @@
 #include <linux/compat.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
+#include <linux/mmu_notifier.h>
 #include <linux/module.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/splitckpt.h>
 
 #include "internal.h"
 
-/* Feature bits this build implements (none beyond GET_INFO yet). */
-#define SPLITCKPT_FEATURES	0ULL
+/* Feature bits this build implements. */
+#define SPLITCKPT_FEATURES	SPLITCKPT_FEAT_DIRTY
 
 /* Command numbers this build implements. */
-#define SPLITCKPT_IOCTLS	BIT_ULL(SPLITCKPT_NR_GET_INFO)
+#define SPLITCKPT_IOCTLS	(BIT_ULL(SPLITCKPT_NR_GET_INFO) | \
+				 BIT_ULL(SPLITCKPT_NR_ATTACH) | \
+				 BIT_ULL(SPLITCKPT_NR_DIRTY_SCAN))
 
 static long splitckpt_get_info(void __user *uarg)
 {
@@ -44,6 +48,7 @@ static long splitckpt_get_info(void __user *uarg)
 static long splitckpt_ioctl(struct file *file, unsigned int cmd,
 			    unsigned long arg)
 {
+	struct splitckpt_session *s = file->private_data;
 	void __user *uarg = (void __user *)arg;
 
 	if (_IOC_TYPE(cmd) != SPLITCKPT_IOC_TYPE ||
@@ -53,13 +58,40 @@ static long splitckpt_ioctl(struct file *file, unsigned int cmd,
 	switch (_IOC_NR(cmd)) {
 	case SPLITCKPT_NR_GET_INFO:
 		return splitckpt_get_info(uarg);
+	case SPLITCKPT_NR_ATTACH:
+		return splitckpt_session_attach(s, uarg);
+	case SPLITCKPT_NR_DIRTY_SCAN:
+		return splitckpt_dirty_scan(s, uarg);
 	default:
 		return -ENOIOCTLCMD;
 	}
 }
 
+static int splitckpt_open(struct inode *inode, struct file *file)
+{
+	struct splitckpt_session *s = kzalloc(sizeof(*s), GFP_KERNEL);
+
+	if (!s)
+		return -ENOMEM;
+	splitckpt_session_init(s);
+	file->private_data = s;
+	return 0;
+}
+
+static int splitckpt_release(struct inode *inode, struct file *file)
+{
+	struct splitckpt_session *s = file->private_data;
+
+	splitckpt_session_release(s);
+	mutex_destroy(&s->lock);
+	kfree(s);
+	return 0;
+}
+
 static const struct file_operations splitckpt_fops = {
 	.owner		= THIS_MODULE,
+	.open		= splitckpt_open,
+	.release	= splitckpt_release,
 	.unlocked_ioctl	= splitckpt_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.llseek		= noop_llseek,
@@ -72,7 +104,20 @@ static struct miscdevice splitckpt_misc = {
 	.mode		= 0666,
 };
 
-module_misc_device(splitckpt_misc);
+static int __init splitckpt_init(void)
+{
+	return misc_register(&splitckpt_misc);
+}
+
+static void __exit splitckpt_exit(void)
+{
+	misc_deregister(&splitckpt_misc);
+	/* Trackers are freed after an SRCU grace period; wait for them. */
+	mmu_notifier_synchronize();
+}
+
+module_init(splitckpt_init);
+module_exit(splitckpt_exit);
 
 MODULE_DESCRIPTION("splitckpt: dirty tracking and checkpoint requests for split-process checkpoint/restart");
 MODULE_AUTHOR("The splitckpt developers");

@@ -20,7 +20,7 @@
 #define POISON_BYTE		0xcc
 
 /* Feature bits this header declares; a module reporting others is newer. */
-#define SPLITCKPT_FEATURES_KNOWN	0ULL
+#define SPLITCKPT_FEATURES_KNOWN	SPLITCKPT_FEAT_DIRTY
 
 /* Returns -errno instead of -1, so that ASSERT_EQ shows the error. */
 static inline int sc_ioctl(int fd, unsigned long cmd, void *arg)

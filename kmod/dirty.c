@@ -1,0 +1,426 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * splitckpt: report-and-clear of hardware dirty bits.
+ *
+ * walk_page_range() is not exported, so the walk goes down the page tables
+ * with the header inlines.  PTE tables are mapped the way 6.12's
+ * __pte_offset_map_lock() does it (RCU, a lockless pmd read, the split PTE
+ * lock and a pmd_same() recheck), which is correct on 6.1 as well.  Each
+ * page is reported and cleared under its PTE lock; the dirty state moves to
+ * the folio so that writeback and swap lose nothing, and all CPUs' TLBs are
+ * flushed before the ioctl returns, so a write through a stale TLB entry can
+ * only land on a page that this scan reported.
+ */
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/mmap_lock.h>
+#include <linux/pgtable.h>
+#include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/smp.h>
+#include <linux/swap.h>
+#include <linux/swapops.h>
+#include <linux/uaccess.h>
+#include <asm/tlbflush.h>
+
+#include "internal.h"
+
+/* PMDs walked between checks for a contended mmap_lock. */
+#define SCAN_PMD_BATCH	64
+
+struct scan_ctx {
+	struct mm_struct *mm;
+	unsigned long start, end, walk_end;
+	bool clear, full, flush;
+	struct splitckpt_range *vec;
+	u64 vec_len, nr, nr_pages;
+	/* Snapshot of the tracker's pending ranges and a cursor into it. */
+	struct splitckpt_range pending[SPLITCKPT_PENDING_MAX];
+	unsigned int nr_pending, cursor;
+};
+
+/* Appends [addr, end); false when @vec is full (the walk stops at addr). */
+static bool emit(struct scan_ctx *c, unsigned long addr, unsigned long end)
+{
+	struct splitckpt_range *last = c->nr ? &c->vec[c->nr - 1] : NULL;
+
+	if (last && last->end == addr) {
+		last->end = end;
+	} else {
+		if (c->nr == c->vec_len) {
+			c->full = true;
+			c->walk_end = addr;
+			return false;
+		}
+		c->vec[c->nr].start = addr;
+		c->vec[c->nr].end = end;
+		c->nr++;
+	}
+	c->nr_pages += (end - addr) >> PAGE_SHIFT;
+	return true;
+}
+
+/* Pending ranges only move forward with the walk. */
+static const struct splitckpt_range *pending_from(struct scan_ctx *c,
+						  unsigned long addr)
+{
+	while (c->cursor < c->nr_pending && c->pending[c->cursor].end <= addr)
+		c->cursor++;
+	return c->cursor < c->nr_pending ? &c->pending[c->cursor] : NULL;
+}
+
+static bool pending_at(struct scan_ctx *c, unsigned long addr)
+{
+	const struct splitckpt_range *r = pending_from(c, addr);
+
+	return r && r->start <= addr;
+}
+
+/* Reports the pending parts of [addr, end), where no page table says more. */
+static bool emit_pending(struct scan_ctx *c, unsigned long addr,
+			 unsigned long end)
+{
+	const struct splitckpt_range *r;
+
+	while ((r = pending_from(c, addr)) && r->start < end) {
+		unsigned long s = max_t(unsigned long, r->start, addr);
+		unsigned long e = min_t(unsigned long, r->end, end);
+
+		if (!emit(c, s, e))
+			return false;
+		addr = e;
+		if (addr >= end)
+			break;
+	}
+	return true;
+}
+
+static void clear_dirty_bits(unsigned long *word)
+{
+	clear_bit(_PAGE_BIT_DIRTY, word);
+#ifdef _PAGE_BIT_SAVED_DIRTY
+	clear_bit(_PAGE_BIT_SAVED_DIRTY, word);
+#endif
+}
+
+/* A non-present, non-empty PTE: swap (clean unless pending) or not. */
+static bool swap_pte_dirty(struct scan_ctx *c, pte_t pte, unsigned long addr)
+{
+	swp_entry_t entry = pte_to_swp_entry(pte);
+
+	/* Migration, device and marker entries: conservatively dirty. */
+	if (non_swap_entry(entry))
+		return true;
+	return pending_at(c, addr);
+}
+
+/* Returns false when @vec filled up. */
+static bool scan_ptes(struct scan_ctx *c, pte_t *ptep, unsigned long addr,
+		      unsigned long end)
+{
+	for (; addr < end; addr += PAGE_SIZE, ptep++) {
+		pte_t pte = ptep_get(ptep);
+		struct folio *folio = NULL;
+		bool hw = false, dirty;
+
+		if (pte_none(pte)) {
+			dirty = pending_at(c, addr);
+		} else if (!pte_present(pte)) {
+			dirty = swap_pte_dirty(c, pte, addr);
+		} else if (pte_special(pte)) {
+			dirty = pending_at(c, addr);
+		} else if (pte_devmap(pte)) {
+			dirty = true;	/* DAX writeback needs the PTE bit */
+		} else {
+			hw = pte_dirty(pte);
+			if (pfn_valid(pte_pfn(pte)))
+				folio = page_folio(pfn_to_page(pte_pfn(pte)));
+			dirty = hw || (folio && folio_maybe_dma_pinned(folio)) ||
+				pending_at(c, addr);
+		}
+		if (!dirty)
+			continue;
+		if (!emit(c, addr, addr + PAGE_SIZE))
+			return false;
+		if (hw && c->clear) {
+			clear_dirty_bits((unsigned long *)&ptep->pte);
+			if (folio)
+				folio_mark_dirty(folio);
+			c->flush = true;
+		}
+	}
+	return true;
+}
+
+enum pmd_result { PMD_DONE, PMD_FULL, PMD_RETRY };
+
+static enum pmd_result scan_huge_pmd(struct scan_ctx *c, pmd_t *pmdp,
+				     unsigned long addr, unsigned long end)
+{
+	unsigned long huge = addr & PMD_MASK;
+	enum pmd_result res = PMD_DONE;
+	struct folio *folio;
+	spinlock_t *ptl;	/* the huge PMD's lock */
+	pmd_t pmd;
+	bool hw;
+
+	ptl = pmd_lock(c->mm, pmdp);
+	pmd = READ_ONCE(*pmdp);
+	if (pmd_none(pmd) || (pmd_present(pmd) && !pmd_trans_huge(pmd) &&
+			      !pmd_devmap(pmd))) {
+		res = PMD_RETRY;	/* split or zapped meanwhile */
+	} else if (!pmd_present(pmd) || pmd_devmap(pmd)) {
+		/* Migrating or swapped huge page, or DAX: always dirty. */
+		if (!emit(c, addr, end))
+			res = PMD_FULL;
+	} else {
+		folio = page_folio(pmd_page(pmd));
+		hw = pmd_dirty(pmd);
+		if (hw || folio_maybe_dma_pinned(folio)) {
+			if (!emit(c, addr, end)) {
+				res = PMD_FULL;
+			} else if (hw && c->clear && huge >= c->start &&
+				   huge + PMD_SIZE <= c->end) {
+				clear_dirty_bits((unsigned long *)&pmdp->pmd);
+				folio_mark_dirty(folio);
+				c->flush = true;
+			}
+		} else if (!emit_pending(c, addr, end)) {
+			res = PMD_FULL;
+		}
+	}
+	spin_unlock(ptl);
+	return res;
+}
+
+static bool scan_pmd(struct scan_ctx *c, pmd_t *pmdp, unsigned long addr,
+		     unsigned long end)
+{
+	enum pmd_result res;
+	spinlock_t *ptl;	/* the PTE table's split lock */
+	pte_t *ptep;
+	pmd_t pmd;
+	bool ok;
+
+again:
+	rcu_read_lock();
+	pmd = READ_ONCE(*pmdp);
+	if (pmd_none(pmd)) {
+		rcu_read_unlock();
+		return emit_pending(c, addr, end);
+	}
+	if (!pmd_present(pmd) || pmd_trans_huge(pmd) || pmd_devmap(pmd)) {
+		rcu_read_unlock();
+		res = scan_huge_pmd(c, pmdp, addr, end);
+		if (res == PMD_RETRY)
+			goto again;
+		return res == PMD_DONE;
+	}
+	if (pmd_bad(pmd)) {
+		/* Never pmd_clear_bad(): not ours to repair. */
+		rcu_read_unlock();
+		return emit_pending(c, addr, end);
+	}
+	ptep = pte_offset_kernel(&pmd, addr);
+	ptl = pte_lockptr(c->mm, &pmd);
+	spin_lock(ptl);
+	if (!pmd_same(pmd, READ_ONCE(*pmdp))) {
+		spin_unlock(ptl);
+		rcu_read_unlock();
+		goto again;
+	}
+	ok = scan_ptes(c, ptep, addr, end);
+	spin_unlock(ptl);
+	rcu_read_unlock();
+	return ok;
+}
+
+/*
+ * Walks at most SCAN_PMD_BATCH PMDs of [addr, end) inside one VMA and
+ * returns where it got to; c->full tells whether it stopped for lack of room.
+ */
+static unsigned long scan_range(struct scan_ctx *c, unsigned long addr,
+				unsigned long end)
+{
+	unsigned int batch = 0;
+	unsigned long next;
+	pgd_t *pgd;
+	p4d_t *p4d;
+	pud_t *pud;
+
+	for (; addr < end && batch < SCAN_PMD_BATCH; addr = next, batch++) {
+		next = pmd_addr_end(addr, end);
+		pgd = pgd_offset(c->mm, addr);
+		if (pgd_none(*pgd) || pgd_bad(*pgd))
+			goto no_table;
+		p4d = p4d_offset(pgd, addr);
+		if (p4d_none(*p4d) || p4d_bad(*p4d))
+			goto no_table;
+		pud = pud_offset(p4d, addr);
+		if (pud_none(*pud))
+			goto no_table;
+		if (pud_leaf(*pud)) {
+			if (!emit(c, addr, next))
+				return addr;
+			continue;
+		}
+		if (pud_bad(*pud))
+			goto no_table;
+		if (!scan_pmd(c, pmd_offset(pud, addr), addr, next))
+			return c->walk_end;
+		continue;
+no_table:
+		if (!emit_pending(c, addr, next))
+			return c->walk_end;
+	}
+	return addr;
+}
+
+/* Mappings whose dirty bits cannot be walked or must not be cleared. */
+static bool vma_always_dirty(struct vm_area_struct *vma)
+{
+	if (is_vm_hugetlb_page(vma) || (vma->vm_flags & (VM_PFNMAP | VM_IO)))
+		return true;
+#ifdef VM_SHADOW_STACK
+	if (vma->vm_flags & VM_SHADOW_STACK)
+		return true;
+#endif
+	return false;
+}
+
+/* Returns 0, or -EINTR when the walk stopped early for a fatal signal. */
+static int scan_walk(struct scan_ctx *c)
+{
+	unsigned long addr = c->start, vend;
+	struct vm_area_struct *vma;
+
+	while (addr < c->end) {
+		vma = find_vma(c->mm, addr);
+		if (!vma || vma->vm_start >= c->end)
+			break;
+		addr = max(addr, vma->vm_start);
+		vend = min(vma->vm_end, c->end);
+		if (vma_always_dirty(vma)) {
+			if (!emit(c, addr, vend))
+				return 0;
+			addr = vend;
+			continue;
+		}
+		addr = scan_range(c, addr, vend);
+		if (c->full)
+			return 0;
+		if (addr < c->end && (need_resched() || mmap_lock_is_contended(c->mm))) {
+			mmap_read_unlock(c->mm);
+			cond_resched();
+			if (mmap_read_lock_killable(c->mm)) {
+				c->walk_end = addr;
+				return -EINTR;
+			}
+		}
+	}
+	c->walk_end = c->end;
+	return 0;
+}
+
+static void flush_local_tlb(void *unused)
+{
+	__flush_tlb_all();
+}
+
+/* Marks what was reported dirty again, when the caller never saw it. */
+static void scan_undo(struct scan_ctx *c, struct splitckpt_tracker *t)
+{
+	u64 i;
+
+	spin_lock(&t->lock);
+	for (i = 0; i < c->nr; i++)
+		splitckpt_pending_add(t, c->vec[i].start, c->vec[i].end);
+	spin_unlock(&t->lock);
+}
+
+long splitckpt_dirty_scan(struct splitckpt_session *s, void __user *uarg)
+{
+	struct splitckpt_dirty_scan arg;
+	struct splitckpt_tracker *t;
+	struct scan_ctx *c;
+	bool dead;
+	u32 usize;
+	int ret;
+
+	ret = splitckpt_copy_in(&arg, sizeof(arg),
+				SPLITCKPT_DIRTY_SCAN_SIZE_VER0, uarg, &usize);
+	if (ret)
+		return ret;
+	if ((arg.flags & ~SPLITCKPT_SCAN_FLAGS) ||
+	    memchr_inv(arg.reserved, 0, sizeof(arg.reserved)))
+		return -EINVAL;
+	if (!PAGE_ALIGNED(arg.start) || !PAGE_ALIGNED(arg.end) ||
+	    arg.start >= arg.end || arg.end > TASK_SIZE_MAX)
+		return -EINVAL;
+
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return -ENOMEM;
+	c->start = arg.start;
+	c->end = arg.end;
+	c->clear = !(arg.flags & SPLITCKPT_SCAN_REPORT_ONLY);
+	c->vec_len = min_t(u64, arg.vec_len, SPLITCKPT_SCAN_MAX_VEC);
+	c->vec = kvmalloc_array(max_t(u64, c->vec_len, 1), sizeof(*c->vec),
+				GFP_KERNEL);
+	if (!c->vec) {
+		ret = -ENOMEM;
+		goto out_free_ctx;
+	}
+
+	mutex_lock(&s->lock);
+	if (!s->mm) {
+		ret = -ENOTCONN;
+		goto out_unlock;
+	}
+	t = s->tracker;
+	c->mm = s->mm;
+	spin_lock(&t->lock);
+	dead = t->dead;
+	c->nr_pending = t->nr_pending;
+	memcpy(c->pending, t->pending, t->nr_pending * sizeof(*t->pending));
+	spin_unlock(&t->lock);
+	if (dead || !mmget_not_zero(c->mm)) {
+		ret = -ESRCH;
+		goto out_unlock;
+	}
+	ret = mmap_read_lock_killable(c->mm);
+	if (ret)
+		goto out_mmput;
+	ret = scan_walk(c);
+	if (ret != -EINTR)
+		mmap_read_unlock(c->mm);
+	ret = 0;
+
+	if (c->flush)
+		on_each_cpu(flush_local_tlb, NULL, 1);
+	if (c->clear) {
+		spin_lock(&t->lock);
+		splitckpt_pending_remove(t, c->start, c->walk_end);
+		spin_unlock(&t->lock);
+	}
+
+	arg.walk_end = c->walk_end;
+	arg.nr_ranges = c->nr;
+	arg.nr_pages = c->nr_pages;
+	if (copy_to_user(u64_to_user_ptr(arg.vec), c->vec,
+			 c->nr * sizeof(*c->vec)))
+		ret = -EFAULT;
+	else
+		ret = splitckpt_copy_out(uarg, usize, &arg, sizeof(arg));
+	if (ret && c->clear)
+		scan_undo(c, t);
+out_mmput:
+	mmput(c->mm);
+out_unlock:
+	mutex_unlock(&s->lock);
+	kvfree(c->vec);
+out_free_ctx:
+	kfree(c);
+	return ret;
+}

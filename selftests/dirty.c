@@ -1,0 +1,412 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Description: hardware dirty-bit tracking through ATTACH and DIRTY_SCAN:
+ * exact dirty sets for plain writes (THP off), get-and-clear, report-only,
+ * resuming a scan that ran out of room, mapping changes reported through the
+ * mmu notifier, one tracker per mm, permissions, and no lost write with a
+ * writer running on another CPU.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#include "splitckpt_test.h"
+
+#define NPAGES	1024
+
+static int attach(int fd, pid_t pid)
+{
+	struct splitckpt_attach a = { .size = sizeof(a), .pid = pid };
+
+	return sc_ioctl(fd, SPLITCKPT_IOC_ATTACH, &a);
+}
+
+struct scan_result {
+	int ret;
+	struct splitckpt_dirty_scan arg;
+	struct splitckpt_range vec[NPAGES];
+};
+
+static void scan(int fd, void *start, size_t len, __u32 flags, __u64 vec_len,
+		 struct scan_result *r)
+{
+	memset(r, POISON_BYTE, sizeof(*r));
+	memset(&r->arg, 0, sizeof(r->arg));
+	r->arg.size = sizeof(r->arg);
+	r->arg.flags = flags;
+	r->arg.start = (uintptr_t)start;
+	r->arg.end = (uintptr_t)start + len;
+	r->arg.vec = (uintptr_t)r->vec;
+	r->arg.vec_len = vec_len;
+	r->ret = sc_ioctl(fd, SPLITCKPT_IOC_DIRTY_SCAN, &r->arg);
+}
+
+/* Expands the reported ranges into one flag per page of [base, +NPAGES). */
+static int to_pages(const struct scan_result *r, char *base, long pg,
+		    unsigned char *dirty)
+{
+	memset(dirty, 0, NPAGES);
+	for (__u64 i = 0; i < r->arg.nr_ranges; i++) {
+		for (__u64 a = r->vec[i].start; a < r->vec[i].end; a += pg) {
+			long idx = ((char *)(uintptr_t)a - base) / pg;
+
+			if (idx < 0 || idx >= NPAGES)
+				return -1;
+			dirty[idx] = 1;
+		}
+	}
+	return 0;
+}
+
+FIXTURE(track)
+{
+	int fd;
+	long pg;
+	char *buf;
+	struct scan_result r;
+	unsigned char dirty[NPAGES];
+};
+
+FIXTURE_SETUP(track)
+{
+	self->pg = sysconf(_SC_PAGESIZE);
+	self->fd = open(SPLITCKPT_DEV, O_RDWR | O_CLOEXEC);
+	if (self->fd < 0)
+		SKIP(return, "%s: %s", SPLITCKPT_DEV, strerror(errno));
+	/* Exact sets need 4 KiB pages: no transparent huge pages here. */
+	ASSERT_EQ(0, prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0));
+	self->buf = mmap(NULL, NPAGES * self->pg, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->buf);
+	ASSERT_EQ(0, attach(self->fd, 0));
+	/* Start from a clean epoch. */
+	memset(self->buf, 1, NPAGES * self->pg);
+	do {
+		scan(self->fd, self->buf, NPAGES * self->pg, 0, NPAGES, &self->r);
+		ASSERT_EQ(0, self->r.ret);
+	} while (self->r.arg.walk_end != self->r.arg.end);
+}
+
+FIXTURE_TEARDOWN(track)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+#define SCAN_ALL(flags) \
+	scan(self->fd, self->buf, NPAGES * self->pg, (flags), NPAGES, &self->r)
+
+TEST_F(track, clean_after_clear)
+{
+	SCAN_ALL(0);
+	ASSERT_EQ(0, self->r.ret);
+	EXPECT_EQ(0, self->r.arg.nr_ranges);
+	EXPECT_EQ(0, self->r.arg.nr_pages);
+	EXPECT_EQ(self->r.arg.end, self->r.arg.walk_end);
+}
+
+TEST_F(track, exact_pages_then_clean)
+{
+	char *b = self->buf;
+	long pg = self->pg;
+	volatile char sink;
+
+	b[3 * pg] = 2;
+	b[77 * pg + 100] = 2;
+	b[200 * pg + pg - 1] = 2;
+	b[201 * pg] = 2;
+	sink = b[10 * pg];	/* a read does not count */
+	(void)sink;
+
+	SCAN_ALL(0);
+	ASSERT_EQ(0, self->r.ret);
+	ASSERT_EQ(3, self->r.arg.nr_ranges);
+	EXPECT_EQ(4, self->r.arg.nr_pages);
+	EXPECT_EQ((uintptr_t)(b + 3 * pg), self->r.vec[0].start);
+	EXPECT_EQ((uintptr_t)(b + 4 * pg), self->r.vec[0].end);
+	EXPECT_EQ((uintptr_t)(b + 77 * pg), self->r.vec[1].start);
+	EXPECT_EQ((uintptr_t)(b + 78 * pg), self->r.vec[1].end);
+	EXPECT_EQ((uintptr_t)(b + 200 * pg), self->r.vec[2].start);
+	EXPECT_EQ((uintptr_t)(b + 202 * pg), self->r.vec[2].end);
+
+	SCAN_ALL(0);
+	ASSERT_EQ(0, self->r.ret);
+	EXPECT_EQ(0, self->r.arg.nr_ranges);
+}
+
+TEST_F(track, random_sets_are_exact)
+{
+	unsigned char want[NPAGES];
+
+	srand(12345);
+	for (int round = 0; round < 200; round++) {
+		int k = rand() % 64;
+
+		memset(want, 0, sizeof(want));
+		for (int i = 0; i < k; i++) {
+			int p = rand() % NPAGES;
+
+			want[p] = 1;
+			self->buf[p * self->pg + rand() % self->pg] = round;
+		}
+		SCAN_ALL(0);
+		ASSERT_EQ(0, self->r.ret);
+		ASSERT_EQ(0, to_pages(&self->r, self->buf, self->pg, self->dirty));
+		ASSERT_EQ(0, memcmp(want, self->dirty, NPAGES))
+			TH_LOG("round %d", round);
+	}
+}
+
+TEST_F(track, report_only_keeps_bits)
+{
+	self->buf[5 * self->pg] = 9;
+	for (int i = 0; i < 2; i++) {
+		SCAN_ALL(SPLITCKPT_SCAN_REPORT_ONLY);
+		ASSERT_EQ(0, self->r.ret);
+		ASSERT_EQ(1, self->r.arg.nr_ranges);
+		EXPECT_EQ((uintptr_t)(self->buf + 5 * self->pg), self->r.vec[0].start);
+	}
+	SCAN_ALL(0);
+	ASSERT_EQ(1, self->r.arg.nr_ranges);
+	SCAN_ALL(0);
+	EXPECT_EQ(0, self->r.arg.nr_ranges);
+}
+
+/* A full vector stops the walk; nothing past walk_end is lost. */
+TEST_F(track, resume_from_walk_end)
+{
+	static const int pages[] = { 1, 9, 100, 500, 900 };
+	char *b = self->buf;
+	long pg = self->pg;
+	__u64 start = (uintptr_t)b, end = start + NPAGES * pg;
+	int seen = 0;
+
+	for (unsigned int i = 0; i < 5; i++)
+		b[pages[i] * pg] = 3;
+	while (start < end) {
+		scan(self->fd, (void *)(uintptr_t)start, end - start, 0, 2, &self->r);
+		ASSERT_EQ(0, self->r.ret);
+		ASSERT_LE(self->r.arg.nr_ranges, 2);
+		for (__u64 i = 0; i < self->r.arg.nr_ranges; i++) {
+			ASSERT_LT(seen, 5);
+			EXPECT_EQ((uintptr_t)(b + pages[seen] * pg), self->r.vec[i].start);
+			seen++;
+		}
+		ASSERT_GT(self->r.arg.walk_end, start);
+		start = self->r.arg.walk_end;
+	}
+	EXPECT_EQ(5, seen);
+}
+
+TEST_F(track, zero_length_vector_clears_nothing)
+{
+	self->buf[7 * self->pg] = 4;
+	scan(self->fd, self->buf, NPAGES * self->pg, 0, 0, &self->r);
+	ASSERT_EQ(0, self->r.ret);
+	EXPECT_EQ(0, self->r.arg.nr_ranges);
+	EXPECT_EQ((uintptr_t)(self->buf + 7 * self->pg), self->r.arg.walk_end);
+	SCAN_ALL(0);
+	ASSERT_EQ(1, self->r.arg.nr_ranges);
+	EXPECT_EQ((uintptr_t)(self->buf + 7 * self->pg), self->r.vec[0].start);
+}
+
+TEST_F(track, madv_dontneed_is_reported)
+{
+	ASSERT_EQ(0, madvise(self->buf + 40 * self->pg, 2 * self->pg,
+			     MADV_DONTNEED));
+	SCAN_ALL(0);
+	ASSERT_EQ(0, self->r.ret);
+	ASSERT_EQ(1, self->r.arg.nr_ranges);
+	EXPECT_EQ((uintptr_t)(self->buf + 40 * self->pg), self->r.vec[0].start);
+	EXPECT_EQ((uintptr_t)(self->buf + 42 * self->pg), self->r.vec[0].end);
+	SCAN_ALL(0);
+	EXPECT_EQ(0, self->r.arg.nr_ranges);
+}
+
+TEST_F(track, munmap_and_mmap_again_is_reported)
+{
+	char *p = self->buf + 300 * self->pg;
+
+	ASSERT_EQ(0, munmap(p, self->pg));
+	ASSERT_EQ(p, mmap(p, self->pg, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
+	SCAN_ALL(0);
+	ASSERT_EQ(0, self->r.ret);
+	/* Reported, at worst as the 2 MiB-aligned block around it. */
+	ASSERT_EQ(1, self->r.arg.nr_ranges);
+	EXPECT_LE(self->r.vec[0].start, (uintptr_t)p);
+	EXPECT_GE(self->r.vec[0].end, (uintptr_t)(p + self->pg));
+	EXPECT_GE(self->r.vec[0].start, ((uintptr_t)p & ~(2UL * 1024 * 1024 - 1)));
+	EXPECT_LE(self->r.vec[0].end,
+		  ((uintptr_t)p & ~(2UL * 1024 * 1024 - 1)) + 2UL * 1024 * 1024);
+	SCAN_ALL(0);
+	EXPECT_EQ(0, self->r.arg.nr_ranges);
+}
+
+TEST_F(track, bad_vector_loses_nothing)
+{
+	self->buf[11 * self->pg] = 5;
+	memset(&self->r.arg, 0, sizeof(self->r.arg));
+	self->r.arg.size = sizeof(self->r.arg);
+	self->r.arg.start = (uintptr_t)self->buf;
+	self->r.arg.end = (uintptr_t)self->buf + NPAGES * self->pg;
+	self->r.arg.vec = 8;	/* unmapped */
+	self->r.arg.vec_len = 16;
+	EXPECT_EQ(-EFAULT, sc_ioctl(self->fd, SPLITCKPT_IOC_DIRTY_SCAN, &self->r.arg));
+	SCAN_ALL(0);
+	ASSERT_EQ(1, self->r.arg.nr_ranges);
+	EXPECT_EQ((uintptr_t)(self->buf + 11 * self->pg), self->r.vec[0].start);
+}
+
+TEST_F(track, bad_arguments)
+{
+	struct splitckpt_dirty_scan a;
+
+#define BAD(field, value, err) do {					\
+		memset(&a, 0, sizeof(a));				\
+		a.size = sizeof(a);					\
+		a.start = (uintptr_t)self->buf;				\
+		a.end = a.start + self->pg;				\
+		a.vec = (uintptr_t)self->r.vec;				\
+		a.vec_len = 1;						\
+		a.field = value;					\
+		EXPECT_EQ(err, sc_ioctl(self->fd, SPLITCKPT_IOC_DIRTY_SCAN, &a)) \
+			TH_LOG(#field " = " #value);			\
+	} while (0)
+	BAD(flags, 1u << 1, -EINVAL);
+	BAD(flags, 1u << 31, -EINVAL);
+	BAD(reserved[0], 1, -EINVAL);
+	BAD(reserved[3], 1, -EINVAL);
+	BAD(start, a.start + 1, -EINVAL);
+	BAD(end, a.end - 1, -EINVAL);
+	BAD(end, a.start, -EINVAL);
+	BAD(end, ~0ULL & ~4095ULL, -EINVAL);
+	BAD(size, 8, -EINVAL);
+#undef BAD
+}
+
+TEST_F(track, second_tracker_is_ebusy)
+{
+	int fd2 = open(SPLITCKPT_DEV, O_RDWR | O_CLOEXEC);
+
+	ASSERT_LE(0, fd2);
+	EXPECT_EQ(-EBUSY, attach(fd2, 0));
+	EXPECT_EQ(-EISCONN, attach(self->fd, 0));
+	close(self->fd);
+	self->fd = -1;
+	EXPECT_EQ(0, attach(fd2, 0));
+	close(fd2);
+}
+
+TEST(scan_before_attach_is_enotconn)
+{
+	struct splitckpt_dirty_scan a = { .size = sizeof(a), .start = 4096,
+					  .end = 8192 };
+	int fd = open(SPLITCKPT_DEV, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		SKIP(return, "%s: %s", SPLITCKPT_DEV, strerror(errno));
+	EXPECT_EQ(-ENOTCONN, sc_ioctl(fd, SPLITCKPT_IOC_DIRTY_SCAN, &a));
+	close(fd);
+}
+
+TEST(attach_permissions)
+{
+	int fd = open(SPLITCKPT_DEV, O_RDWR | O_CLOEXEC);
+	struct splitckpt_attach a = { .size = sizeof(a) };
+	pid_t child;
+	int status;
+
+	if (fd < 0)
+		SKIP(return, "%s: %s", SPLITCKPT_DEV, strerror(errno));
+	EXPECT_EQ(-ESRCH, attach(fd, 0x3fffffff));
+	EXPECT_EQ(-EINVAL, attach(fd, -1));
+	a.flags = 1;
+	EXPECT_EQ(-EINVAL, sc_ioctl(fd, SPLITCKPT_IOC_ATTACH, &a));
+	a.flags = 0;
+	a.reserved0 = 1;
+	EXPECT_EQ(-EINVAL, sc_ioctl(fd, SPLITCKPT_IOC_ATTACH, &a));
+
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	/* Root (CAP_SYS_PTRACE) may track its child; nobody may not track init. */
+	if (geteuid() == 0) {
+		EXPECT_EQ(0, attach(fd, child));
+	} else {
+		EXPECT_EQ(-EPERM, attach(fd, 1));
+	}
+	kill(child, SIGKILL);
+	waitpid(child, &status, 0);
+	if (geteuid() == 0) {
+		struct scan_result *r = malloc(sizeof(*r));
+
+		ASSERT_NE(NULL, r);
+		scan(fd, (void *)4096, 1UL << 40, 0, 16, r);
+		EXPECT_EQ(-ESRCH, r->ret);
+		free(r);
+	}
+	close(fd);
+}
+
+/*
+ * No write is lost while the target keeps writing on another CPU: copy
+ * every reported page after each scan into a shadow; once the writer has
+ * stopped and a last scan was copied, the shadow equals the memory.
+ */
+struct writer {
+	char *buf;
+	long pg;
+	atomic_int stop;
+};
+
+static void *writer_main(void *arg)
+{
+	struct writer *w = arg;
+	unsigned int seed = 42;
+	unsigned long v = 0;
+
+	while (!atomic_load_explicit(&w->stop, memory_order_relaxed)) {
+		int p = rand_r(&seed) % 64;
+
+		((volatile unsigned long *)(w->buf + p * w->pg))[rand_r(&seed) % 16] = ++v;
+	}
+	return NULL;
+}
+
+TEST_F(track, concurrent_writer_loses_nothing)
+{
+	char *shadow = malloc(64 * self->pg);
+	struct writer w = { .buf = self->buf, .pg = self->pg };
+	pthread_t thread;
+	int rounds = 10000;
+
+	ASSERT_NE(NULL, shadow);
+	memcpy(shadow, self->buf, 64 * self->pg);
+	ASSERT_EQ(0, pthread_create(&thread, NULL, writer_main, &w));
+	for (int i = 0; i <= rounds; i++) {
+		if (i == rounds) {
+			atomic_store(&w.stop, 1);
+			pthread_join(thread, NULL);
+		}
+		scan(self->fd, self->buf, 64 * self->pg, 0, 64, &self->r);
+		ASSERT_EQ(0, self->r.ret);
+		for (__u64 j = 0; j < self->r.arg.nr_ranges; j++) {
+			size_t off = (char *)(uintptr_t)self->r.vec[j].start - self->buf;
+
+			memcpy(shadow + off, self->buf + off,
+			       self->r.vec[j].end - self->r.vec[j].start);
+		}
+	}
+	EXPECT_EQ(0, memcmp(shadow, self->buf, 64 * self->pg));
+	free(shadow);
+}
+
+TEST_HARNESS_MAIN
