@@ -22,13 +22,8 @@ else
 KDIR	?= /lib/modules/$(shell scripts/kernels.sh kver 6.12 2>/dev/null)/build
 endif
 
-CC	?= gcc
-CFLAGS	?= -O2 -g
-WERROR	?= 0
-override CFLAGS += -std=gnu11 -Wall -Wextra -MMD -MP
-ifeq ($(WERROR),1)
-override CFLAGS += -Werror
-endif
+include scripts/cflags.mk
+override CFLAGS += -MMD -MP
 override CPPFLAGS += -D_GNU_SOURCE -Iuapi -Ilib/include
 
 LIB_SRCS := lib/kmod.c
