@@ -328,6 +328,22 @@ static void flush_local_tlb(void *unused)
 	__flush_tlb_all();
 }
 
+/*
+ * Gives back the pending ranges the scan took but did not reach.  A scan
+ * takes them out of the tracker when it starts, so that whatever the
+ * notifier records while the walk runs stays for the next scan.
+ */
+static void pending_restore(struct scan_ctx *c, struct splitckpt_tracker *t)
+{
+	unsigned int i;
+
+	spin_lock(&t->lock);
+	for (i = 0; i < c->nr_pending; i++)
+		splitckpt_pending_add(t, max_t(u64, c->pending[i].start, c->walk_end),
+				      min_t(u64, c->pending[i].end, c->end));
+	spin_unlock(&t->lock);
+}
+
 /* Marks what was reported dirty again, when the caller never saw it. */
 static void scan_undo(struct scan_ctx *c, struct splitckpt_tracker *t)
 {
@@ -364,6 +380,7 @@ long splitckpt_dirty_scan(struct splitckpt_session *s, void __user *uarg)
 		return -ENOMEM;
 	c->start = arg.start;
 	c->end = arg.end;
+	c->walk_end = arg.start;
 	c->clear = !(arg.flags & SPLITCKPT_SCAN_REPORT_ONLY);
 	c->vec_len = min_t(u64, arg.vec_len, SPLITCKPT_SCAN_MAX_VEC);
 	c->vec = kvmalloc_array(max_t(u64, c->vec_len, 1), sizeof(*c->vec),
@@ -384,26 +401,22 @@ long splitckpt_dirty_scan(struct splitckpt_session *s, void __user *uarg)
 	dead = t->dead;
 	c->nr_pending = t->nr_pending;
 	memcpy(c->pending, t->pending, t->nr_pending * sizeof(*t->pending));
+	if (c->clear && !dead)
+		splitckpt_pending_remove(t, c->start, c->end);
 	spin_unlock(&t->lock);
 	if (dead || !mmget_not_zero(c->mm)) {
 		ret = -ESRCH;
 		goto out_unlock;
 	}
 	ret = mmap_read_lock_killable(c->mm);
-	if (ret)
-		goto out_mmput;
-	ret = scan_walk(c);
-	if (ret != -EINTR)
+	if (!ret && scan_walk(c) != -EINTR)
 		mmap_read_unlock(c->mm);
-	ret = 0;
-
 	if (c->flush)
 		on_each_cpu(flush_local_tlb, NULL, 1);
-	if (c->clear) {
-		spin_lock(&t->lock);
-		splitckpt_pending_remove(t, c->start, c->walk_end);
-		spin_unlock(&t->lock);
-	}
+	if (c->clear)
+		pending_restore(c, t);
+	if (ret)
+		goto out_mmput;
 
 	arg.walk_end = c->walk_end;
 	arg.nr_ranges = c->nr;

@@ -357,13 +357,15 @@ TEST(attach_permissions)
 }
 
 /*
- * No write is lost while the target keeps writing on another CPU: copy
- * every reported page after each scan into a shadow; once the writer has
- * stopped and a last scan was copied, the shadow equals the memory.
+ * No change is lost while the target keeps writing (and, with @zap, also
+ * dropping pages with MADV_DONTNEED) on another CPU: copy every reported
+ * page after each scan into a shadow; once the writer has stopped and a
+ * last scan was copied, the shadow equals the memory.
  */
 struct writer {
 	char *buf;
 	long pg;
+	int zap;
 	atomic_int stop;
 };
 
@@ -376,15 +378,19 @@ static void *writer_main(void *arg)
 	while (!atomic_load_explicit(&w->stop, memory_order_relaxed)) {
 		int p = rand_r(&seed) % 64;
 
-		((volatile unsigned long *)(w->buf + p * w->pg))[rand_r(&seed) % 16] = ++v;
+		if (w->zap && rand_r(&seed) % 8 == 0)
+			madvise(w->buf + p * w->pg, w->pg, MADV_DONTNEED);
+		else
+			((volatile unsigned long *)(w->buf + p * w->pg))[rand_r(&seed) % 16] = ++v;
 	}
 	return NULL;
 }
 
-TEST_F(track, concurrent_writer_loses_nothing)
+static void check_concurrent(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(track) *self, int zap)
 {
 	char *shadow = malloc(64 * self->pg);
-	struct writer w = { .buf = self->buf, .pg = self->pg };
+	struct writer w = { .buf = self->buf, .pg = self->pg, .zap = zap };
 	pthread_t thread;
 	int rounds = 10000;
 
@@ -407,6 +413,16 @@ TEST_F(track, concurrent_writer_loses_nothing)
 	}
 	EXPECT_EQ(0, memcmp(shadow, self->buf, 64 * self->pg));
 	free(shadow);
+}
+
+TEST_F(track, concurrent_writer_loses_nothing)
+{
+	check_concurrent(_metadata, self, 0);
+}
+
+TEST_F(track, concurrent_writer_and_dontneed_lose_nothing)
+{
+	check_concurrent(_metadata, self, 1);
 }
 
 TEST_HARNESS_MAIN
