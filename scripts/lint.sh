@@ -42,7 +42,7 @@ no_holes() {
 	local obj=$build/lint/uapi-layout.o
 	mkdir -p "$build/lint"
 	{
-		echo "#include <linux/splitckpt.h>"
+		for h in uapi/linux/*.h; do echo "#include <linux/$(basename "$h")>"; done
 		sed -n 's/^struct \([a-z0-9_]*\) {$/struct \1 lint_\1;/p' uapi/linux/*.h
 	} | gcc -Iuapi -g -c -x c - -o "$obj" || return 1
 	pahole "$obj" > "$build/lint/uapi-layout.txt" || return 1

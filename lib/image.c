@@ -1,0 +1,651 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* Generation files: writer and reader (see image.h). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <liburing.h>
+#include <sys/stat.h>
+#include <xxhash.h>
+
+#include "image.h"
+
+#define ALIGN		SPLITCKPT_IMG_ALIGN
+#define CHUNK		(1UL << 20)
+#define NBUF		4
+#define QD		32
+
+struct sp_imgw {
+	int dirfd, fd, direct, registered, err;
+	uint64_t gen, off;
+	char tmp[64], name[64];
+	struct io_uring ring;
+	void *buf[NBUF];
+	int busy[NBUF];
+	unsigned int inflight;
+	char *meta;
+	size_t meta_len, meta_cap;
+	uint32_t nr;
+};
+
+static int gen_name(char *out, size_t len, uint64_t gen, int tmp)
+{
+	return snprintf(out, len, tmp ? ".gen-%08llu.img.tmp" : "gen-%08llu.img",
+			(unsigned long long)gen);
+}
+
+static int parse_gen(const char *n, uint64_t *gen)
+{
+	int i;
+
+	if (strlen(n) != 16 || strncmp(n, "gen-", 4) || strcmp(n + 12, ".img"))
+		return 0;
+	*gen = 0;
+	for (i = 4; i < 12; i++) {
+		if (n[i] < '0' || n[i] > '9')
+			return 0;
+		*gen = *gen * 10 + (n[i] - '0');
+	}
+	return *gen != 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+int sp_img_list(int dirfd, uint64_t **gens)
+{
+	int fd = dup(dirfd), n = 0, cap = 0;
+	struct dirent *de;
+	uint64_t g, *v = NULL;
+	DIR *d;
+
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	rewinddir(d);
+	while ((de = readdir(d))) {
+		if (!parse_gen(de->d_name, &g))
+			continue;
+		if (n == cap) {
+			uint64_t *nv = realloc(v, (cap = cap * 2 + 16) * sizeof(*v));
+
+			if (!nv) {
+				free(v);
+				closedir(d);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		v[n++] = g;
+	}
+	closedir(d);
+	qsort(v, n, sizeof(*v), cmp_u64);
+	*gens = v;
+	return n;
+}
+
+/* Reap one completion; returns the buffer index it freed or -1. */
+static int reap(struct sp_imgw *w, int wait)
+{
+	struct io_uring_cqe *cqe;
+	int r, idx;
+
+	r = wait ? io_uring_wait_cqe(&w->ring, &cqe) : io_uring_peek_cqe(&w->ring, &cqe);
+	if (r)
+		return wait ? (w->err = w->err ? w->err : r, -1) : -1;
+	idx = (int)(cqe->user_data & 0xff);
+	if (cqe->res < 0 && !w->err)
+		w->err = cqe->res;
+	else if ((uint64_t)cqe->res != (cqe->user_data >> 8) && !w->err)
+		w->err = -EIO;	/* short write: the image would have a hole */
+	io_uring_cqe_seen(&w->ring, cqe);
+	w->busy[idx] = 0;
+	w->inflight--;
+	return idx;
+}
+
+static int write_buf(struct sp_imgw *w, int idx, size_t len, uint64_t off)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
+
+	if (!sqe)
+		return -EBUSY;
+	if (w->registered)
+		io_uring_prep_write_fixed(sqe, w->fd, w->buf[idx], len, off, idx);
+	else
+		io_uring_prep_write(sqe, w->fd, w->buf[idx], len, off);
+	sqe->user_data = ((uint64_t)len << 8) | idx;
+	w->busy[idx] = 1;
+	w->inflight++;
+	return io_uring_submit(&w->ring) < 0 ? -EIO : 0;
+}
+
+static int free_buf(struct sp_imgw *w)
+{
+	int i;
+
+	for (;;) {
+		for (i = 0; i < NBUF; i++)
+			if (!w->busy[i])
+				return i;
+		if (reap(w, 1) < 0 && w->err)
+			return w->err;
+	}
+}
+
+int sp_imgw_open(int dirfd, struct sp_imgw **out)
+{
+	struct sp_imgw *w = calloc(1, sizeof(*w));
+	struct iovec iov[NBUF];
+	uint64_t *gens;
+	int n, i, r;
+
+	if (!w)
+		return -ENOMEM;
+	w->fd = -1;
+	w->dirfd = dirfd;
+	n = sp_img_list(dirfd, &gens);
+	if (n < 0) {
+		free(w);
+		return n;
+	}
+	w->gen = n ? gens[n - 1] + 1 : 1;
+	free(gens);
+	gen_name(w->tmp, sizeof(w->tmp), w->gen, 1);
+	gen_name(w->name, sizeof(w->name), w->gen, 0);
+	unlinkat(dirfd, w->tmp, 0);
+	w->fd = openat(dirfd, w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_DIRECT, 0600);
+	w->direct = 1;
+	if (w->fd < 0 && errno == EINVAL) {
+		w->fd = openat(dirfd, w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		w->direct = 0;
+	}
+	if (w->fd < 0) {
+		r = -errno;
+		free(w);
+		return r;
+	}
+	r = -io_uring_queue_init(QD, &w->ring, 0);
+	if (r) {
+		r = -r;
+		goto fail;
+	}
+	for (i = 0; i < NBUF; i++) {
+		if (posix_memalign(&w->buf[i], ALIGN, CHUNK)) {
+			r = -ENOMEM;
+			goto fail_ring;
+		}
+		iov[i].iov_base = w->buf[i];
+		iov[i].iov_len = CHUNK;
+	}
+	w->registered = io_uring_register_buffers(&w->ring, iov, NBUF) == 0;
+	w->off = ALIGN;
+	*out = w;
+	return 0;
+fail_ring:
+	for (i = 0; i < NBUF; i++)
+		free(w->buf[i]);
+	io_uring_queue_exit(&w->ring);
+fail:
+	close(w->fd);
+	unlinkat(dirfd, w->tmp, 0);
+	free(w);
+	return r;
+}
+
+uint64_t sp_imgw_generation(const struct sp_imgw *w)
+{
+	return w->gen;
+}
+
+int sp_imgw_record(struct sp_imgw *w, const void *rec, size_t len)
+{
+	size_t padded = (len + 7) & ~7UL;
+	struct splitckpt_img_rec *r;
+
+	if (len < sizeof(*r) || padded > UINT32_MAX)
+		return -EINVAL;
+	if (w->meta_len + padded > w->meta_cap) {
+		size_t cap = w->meta_cap ? w->meta_cap * 2 : 65536;
+		char *m;
+
+		while (cap < w->meta_len + padded)
+			cap *= 2;
+		m = realloc(w->meta, cap);
+		if (!m)
+			return -ENOMEM;
+		w->meta = m;
+		w->meta_cap = cap;
+	}
+	memcpy(w->meta + w->meta_len, rec, len);
+	memset(w->meta + w->meta_len + len, 0, padded - len);
+	r = (struct splitckpt_img_rec *)(w->meta + w->meta_len);
+	r->size = padded;
+	w->meta_len += padded;
+	w->nr++;
+	return 0;
+}
+
+int sp_imgw_memory(struct sp_imgw *w, uint64_t addr, uint64_t len)
+{
+	if ((addr | len) & (ALIGN - 1))
+		return -EINVAL;
+	while (len) {
+		uint64_t n = len < CHUNK ? len : CHUNK;
+		struct splitckpt_img_pages p = {
+			.rec.type = SPLITCKPT_REC_PAGES,
+			.addr = addr,
+			.len = n,
+			.offset = w->off,
+		};
+		int idx, r;
+
+		if (w->err)
+			return w->err;
+		idx = free_buf(w);
+		if (idx < 0)
+			return idx;
+		memcpy(w->buf[idx], (void *)addr, n);
+		p.xxh3 = XXH3_64bits(w->buf[idx], n);
+		r = sp_imgw_record(w, &p, sizeof(p));
+		if (!r)
+			r = write_buf(w, idx, n, w->off);
+		if (r)
+			return r;
+		w->off += n;
+		addr += n;
+		len -= n;
+		while (reap(w, 0) >= 0)
+			;
+	}
+	return 0;
+}
+
+static void imgw_free(struct sp_imgw *w)
+{
+	int i;
+
+	while (w->inflight && reap(w, 1) >= 0)
+		;
+	io_uring_queue_exit(&w->ring);
+	for (i = 0; i < NBUF; i++)
+		free(w->buf[i]);
+	if (w->fd >= 0)
+		close(w->fd);
+	free(w->meta);
+	free(w);
+}
+
+void sp_imgw_abort(struct sp_imgw *w)
+{
+	unlinkat(w->dirfd, w->tmp, 0);
+	imgw_free(w);
+}
+
+static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
+{
+	while (len) {
+		ssize_t n = pwrite(fd, buf, len, off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		buf = (const char *)buf + n;
+		len -= n;
+		off += n;
+	}
+	return 0;
+}
+
+int sp_imgw_commit(struct sp_imgw *w, uint64_t *gen)
+{
+	struct splitckpt_img_header *h;
+	size_t mpad = (w->meta_len + ALIGN - 1) & ~(ALIGN - 1UL);
+	struct timespec ts;
+	void *mb = NULL, *hb = NULL;
+	int r;
+
+	while (w->inflight && reap(w, 1) >= 0)
+		;
+	r = w->err;
+	if (r)
+		goto fail;
+	r = -ENOMEM;
+	if (posix_memalign(&mb, ALIGN, mpad ? mpad : ALIGN) ||
+	    posix_memalign(&hb, ALIGN, ALIGN))
+		goto fail;
+	memset(mb, 0, mpad ? mpad : ALIGN);
+	memcpy(mb, w->meta, w->meta_len);
+	r = pwrite_all(w->fd, mb, mpad, w->off);
+	if (r)
+		goto fail;
+	memset(hb, 0, ALIGN);
+	h = hb;
+	memcpy(h->magic, SPLITCKPT_IMG_MAGIC, 8);
+	h->version = SPLITCKPT_IMG_VERSION;
+	h->header_size = sizeof(*h);
+	h->page_size = sysconf(_SC_PAGESIZE);
+	h->generation = w->gen;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	h->created_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	h->data_offset = ALIGN;
+	h->data_size = w->off - ALIGN;
+	h->meta_offset = w->off;
+	h->meta_size = w->meta_len;
+	h->meta_xxh3 = XXH3_64bits(w->meta, w->meta_len);
+	h->nr_records = w->nr;
+	h->header_xxh3 = XXH3_64bits(h, sizeof(*h));
+	r = pwrite_all(w->fd, hb, ALIGN, 0);
+	if (r)
+		goto fail;
+	/* Drop the padding of the records so the size is exact. */
+	if (ftruncate(w->fd, w->off + w->meta_len) || fsync(w->fd)) {
+		r = -errno;
+		goto fail;
+	}
+	if (renameat(w->dirfd, w->tmp, w->dirfd, w->name) || fsync(w->dirfd)) {
+		r = -errno;
+		goto fail;
+	}
+	*gen = w->gen;
+	free(mb);
+	free(hb);
+	imgw_free(w);
+	return 0;
+fail:
+	free(mb);
+	free(hb);
+	sp_imgw_abort(w);
+	return r;
+}
+
+/* Reader. */
+
+struct sp_img {
+	int fd, dfd;
+	struct splitckpt_img_header h;
+	char *meta;
+};
+
+static int check_records(struct sp_img *img)
+{
+	uint64_t off = 0, page = img->h.page_size;
+	uint32_t n = 0, procs = 0;
+
+	while (off < img->h.meta_size) {
+		const struct splitckpt_img_rec *r = (const void *)(img->meta + off);
+		size_t fixed = 0, strs = 0;
+		const char *tail;
+
+		if (img->h.meta_size - off < sizeof(*r) || r->size < sizeof(*r) ||
+		    r->size % 8 || r->size > img->h.meta_size - off)
+			return -EBADMSG;
+		switch (r->type) {
+		case SPLITCKPT_REC_PROCESS: {
+			const struct splitckpt_img_process *p = (const void *)r;
+
+			fixed = sizeof(*p);
+			if (r->size < fixed)
+				return -EBADMSG;
+			strs = (size_t)p->cwd_len + p->exe_len + p->dir_len + 3;
+			procs++;
+			break;
+		}
+		case SPLITCKPT_REC_THREAD:
+			fixed = sizeof(struct splitckpt_img_thread);
+			break;
+		case SPLITCKPT_REC_VMA:
+			fixed = sizeof(struct splitckpt_img_vma);
+			if (r->size >= fixed)
+				strs = ((const struct splitckpt_img_vma *)r)->path_len + 1;
+			break;
+		case SPLITCKPT_REC_FD:
+			fixed = sizeof(struct splitckpt_img_fd);
+			if (r->size >= fixed)
+				strs = ((const struct splitckpt_img_fd *)r)->path_len + 1;
+			break;
+		case SPLITCKPT_REC_PAGES: {
+			const struct splitckpt_img_pages *p = (const void *)r;
+
+			if (r->size < sizeof(*p) || !p->len || p->len % page ||
+			    p->addr % page || p->offset % ALIGN ||
+			    p->offset < img->h.data_offset ||
+			    p->offset + p->len > img->h.data_offset + img->h.data_size)
+				return -EBADMSG;
+			break;
+		}
+		case SPLITCKPT_REC_SIGACTION:
+			fixed = sizeof(struct splitckpt_img_sigaction);
+			break;
+		case SPLITCKPT_REC_ITIMER:
+			fixed = sizeof(struct splitckpt_img_itimer);
+			break;
+		case SPLITCKPT_REC_TIMER:
+			fixed = sizeof(struct splitckpt_img_timer);
+			break;
+		}
+		if (r->size < fixed || (strs && strs > r->size - fixed))
+			return -EBADMSG;
+		if (strs) {
+			/* Every string ends with a NUL where its length says. */
+			tail = (const char *)r + fixed;
+			if (tail[strs - 1] != '\0')
+				return -EBADMSG;
+		}
+		off += r->size;
+		n++;
+	}
+	return n == img->h.nr_records && procs == 1 ? 0 : -EBADMSG;
+}
+
+int sp_img_open(int dirfd, uint64_t gen, struct sp_img **out)
+{
+	struct splitckpt_img_header h;
+	struct sp_img *img;
+	char name[64];
+	struct stat st;
+	uint64_t sum, *gens;
+	int fd, r, n;
+
+	if (!gen) {
+		n = sp_img_list(dirfd, &gens);
+		if (n < 0)
+			return n;
+		gen = n ? gens[n - 1] : 0;
+		free(gens);
+		if (!gen)
+			return -ENOENT;
+	}
+	gen_name(name, sizeof(name), gen, 0);
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = -EBADMSG;
+	if (fstat(fd, &st) || pread(fd, &h, sizeof(h), 0) != sizeof(h) ||
+	    memcmp(h.magic, SPLITCKPT_IMG_MAGIC, 8))
+		goto out_close;
+	if (h.version != SPLITCKPT_IMG_VERSION) {
+		r = -EPROTONOSUPPORT;
+		goto out_close;
+	}
+	sum = h.header_xxh3;
+	h.header_xxh3 = 0;
+	if (XXH3_64bits(&h, sizeof(h)) != sum || h.header_size < sizeof(h) ||
+	    h.flags || h.reserved0 || h.reserved[0] || h.reserved[1] ||
+	    h.reserved[2] || h.reserved[3] || h.page_size != (uint32_t)sysconf(_SC_PAGESIZE) ||
+	    h.generation != gen || h.data_offset != ALIGN ||
+	    h.data_offset + h.data_size > h.meta_offset ||
+	    h.meta_offset + h.meta_size != (uint64_t)st.st_size ||
+	    h.meta_size > (1ULL << 32))
+		goto out_close;
+	h.header_xxh3 = sum;
+	img = calloc(1, sizeof(*img));
+	if (!img) {
+		r = -ENOMEM;
+		goto out_close;
+	}
+	img->h = h;
+	img->fd = fd;
+	img->meta = malloc(h.meta_size ? h.meta_size : 1);
+	if (!img->meta ||
+	    pread(fd, img->meta, h.meta_size, h.meta_offset) != (ssize_t)h.meta_size ||
+	    XXH3_64bits(img->meta, h.meta_size) != h.meta_xxh3 ||
+	    check_records(img)) {
+		r = img->meta ? -EBADMSG : -ENOMEM;
+		free(img->meta);
+		free(img);
+		goto out_close;
+	}
+	img->dfd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_DIRECT);
+	*out = img;
+	return 0;
+out_close:
+	close(fd);
+	return r;
+}
+
+const struct splitckpt_img_header *sp_img_header(const struct sp_img *img)
+{
+	return &img->h;
+}
+
+const struct splitckpt_img_rec *sp_img_next(const struct sp_img *img,
+					    const struct splitckpt_img_rec *prev)
+{
+	const char *p = prev ? (const char *)prev + prev->size : img->meta;
+
+	if (p >= img->meta + img->h.meta_size)
+		return NULL;
+	return (const struct splitckpt_img_rec *)p;
+}
+
+/*
+ * Read each PAGES record inside [start, end) to its address (or, with
+ * @scratch, into that buffer), keeping QD reads in flight and checking each
+ * checksum as its read completes, while the others are still in flight.
+ */
+static int64_t read_pages(struct sp_img *img, uint64_t start, uint64_t end,
+			  void *scratch)
+{
+	const struct splitckpt_img_rec *rec = NULL;
+	const struct splitckpt_img_pages *slot[QD];
+	int fd = img->dfd >= 0 ? img->dfd : img->fd, depth = scratch ? 1 : QD;
+	int r, inflight = 0, done = 0, i;
+	struct io_uring ring;
+	int64_t total = 0;
+
+	r = io_uring_queue_init(QD, &ring, 0);
+	if (r)
+		return r;
+	for (i = 0; i < QD; i++)
+		slot[i] = NULL;
+	while (!done || inflight) {
+		struct io_uring_cqe *cqe;
+		const struct splitckpt_img_pages *p;
+		void *dst;
+
+		/* Fill every free slot. */
+		for (i = 0; i < depth && !done; i++) {
+			struct io_uring_sqe *sqe;
+
+			if (slot[i])
+				continue;
+			do {
+				rec = sp_img_next(img, rec);
+				p = (const void *)rec;
+			} while (rec && (rec->type != SPLITCKPT_REC_PAGES ||
+					 p->addr < start || p->addr + p->len > end));
+			if (!rec) {
+				done = 1;
+				break;
+			}
+			sqe = io_uring_get_sqe(&ring);
+			io_uring_prep_read(sqe, fd, scratch ? scratch : (void *)p->addr,
+					   p->len, p->offset);
+			/*
+			 * Let io_uring's workers take the page faults of the
+			 * target memory while this thread checks checksums.
+			 */
+			sqe->flags |= IOSQE_ASYNC;
+			sqe->user_data = i;
+			slot[i] = p;
+			inflight++;
+		}
+		if (!inflight)
+			break;
+		r = io_uring_submit_and_wait(&ring, 1);
+		if (r < 0)
+			goto out;
+		r = io_uring_wait_cqe(&ring, &cqe);
+		if (r)
+			goto out;
+		i = cqe->user_data;
+		p = slot[i];
+		r = cqe->res;
+		io_uring_cqe_seen(&ring, cqe);
+		slot[i] = NULL;
+		inflight--;
+		dst = scratch ? scratch : (void *)p->addr;
+		if (r >= 0 && (uint64_t)r != p->len) {
+			/* A short read: finish it the simple way. */
+			ssize_t m = pread(fd, (char *)dst + r, p->len - r, p->offset + r);
+
+			r = m == (ssize_t)(p->len - r) ? (int)p->len : -EBADMSG;
+		}
+		if (r < 0)
+			goto out;
+		if (XXH3_64bits(dst, p->len) != p->xxh3) {
+			r = -EBADMSG;
+			goto out;
+		}
+		total += p->len;
+	}
+	r = 0;
+out:
+	io_uring_queue_exit(&ring);
+	return r < 0 ? r : total;
+}
+
+int sp_img_load(struct sp_img *img, uint64_t start, uint64_t end)
+{
+	int64_t r = read_pages(img, start, end, NULL);
+
+	return r < 0 ? (int)r : 0;
+}
+
+int64_t sp_img_verify_data(struct sp_img *img)
+{
+	void *buf;
+	int64_t r;
+
+	if (posix_memalign(&buf, ALIGN, CHUNK))
+		return -ENOMEM;
+	r = read_pages(img, 0, UINT64_MAX, buf);
+	free(buf);
+	return r;
+}
+
+void sp_img_close(struct sp_img *img)
+{
+	if (!img)
+		return;
+	close(img->fd);
+	if (img->dfd >= 0)
+		close(img->dfd);
+	free(img->meta);
+	free(img);
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Generation files of an image directory (format: uapi/linux/splitckpt_image.h).
+ *
+ * Internal to libsplitckpt.  Every function returns 0 (or a count) on success
+ * and -errno on failure; none prints.  Error codes:
+ *   -ENOENT	no such generation / no committed generation
+ *   -EBADMSG	wrong magic, bad checksum, truncated or inconsistent file
+ *   -EPROTONOSUPPORT	a version this library does not know
+ *   others	as returned by the system calls involved
+ */
+#ifndef SP_IMAGE_H
+#define SP_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/splitckpt_image.h>
+
+struct sp_imgw;
+struct sp_img;
+
+/*
+ * Start writing generation (newest committed + 1) in the directory @dirfd,
+ * as a ".tmp" file.  The file is written with O_DIRECT when the file system
+ * allows it, through io_uring with registered staging buffers.
+ */
+int sp_imgw_open(int dirfd, struct sp_imgw **out);
+
+/* The generation number being written. */
+uint64_t sp_imgw_generation(const struct sp_imgw *w);
+
+/*
+ * Append a record.  @rec points to @len bytes starting with a struct
+ * splitckpt_img_rec whose @type is set; the writer sets @size to @len
+ * rounded up to 8 and pads with zeroes.
+ */
+int sp_imgw_record(struct sp_imgw *w, const void *rec, size_t len);
+
+/*
+ * Save [addr, addr + len) of this process's memory: page aligned and
+ * readable.  Emits SPLITCKPT_REC_PAGES records of at most 1 MiB each.  The
+ * copy into the staging buffers happens before this returns, so the memory
+ * may change afterwards; the writes to the file may still be in flight.
+ */
+int sp_imgw_memory(struct sp_imgw *w, uint64_t addr, uint64_t len);
+
+/*
+ * Wait for all writes, write the records and the header, fsync, rename to
+ * the final name and fsync the directory.  Frees @w in every case; on
+ * failure the ".tmp" file is removed.  Stores the generation in @gen.
+ */
+int sp_imgw_commit(struct sp_imgw *w, uint64_t *gen);
+
+/* Give up: remove the ".tmp" file and free @w. */
+void sp_imgw_abort(struct sp_imgw *w);
+
+/*
+ * Open generation @gen (0: the newest committed one) of the directory
+ * @dirfd; checks the header and the records (checksums, sizes, every
+ * PAGES record inside the data area, exactly one PROCESS record).
+ */
+int sp_img_open(int dirfd, uint64_t gen, struct sp_img **out);
+
+const struct splitckpt_img_header *sp_img_header(const struct sp_img *img);
+
+/* The record after @prev (NULL: the first), or NULL at the end. */
+const struct splitckpt_img_rec *sp_img_next(const struct sp_img *img,
+					    const struct splitckpt_img_rec *prev);
+
+/*
+ * Read the saved bytes of every PAGES record that lies inside
+ * [start, end) to its address in this process (already mapped writable),
+ * with io_uring, and check each checksum (-EBADMSG on a mismatch).
+ */
+int sp_img_load(struct sp_img *img, uint64_t start, uint64_t end);
+
+/*
+ * Read every PAGES record and check its checksum without touching
+ * memory.  Returns the number of bytes checked.
+ */
+int64_t sp_img_verify_data(struct sp_img *img);
+
+void sp_img_close(struct sp_img *img);
+
+/*
+ * The committed generations of @dirfd in increasing order, in a malloc()ed
+ * array stored in *@gens.  Returns their number.
+ */
+int sp_img_list(int dirfd, uint64_t **gens);
+
+#endif /* SP_IMAGE_H */
