@@ -6,6 +6,7 @@
 #                     headers, or the running kernel's when it has headers)
 #   make check        install deps, build all, lint, run all host and VM tests
 #   make demo         install deps, build, run the demo in a VM
+#   make bench        checkpoint/restart speed against dd, same file system
 #   make vmtest       the module suite in a VM for each supported kernel
 #   make lint         checkpatch, uapi checks, -Werror builds
 #   make clean
@@ -24,11 +25,16 @@ endif
 
 include scripts/cflags.mk
 override CFLAGS += -MMD -MP
-override CPPFLAGS += -D_GNU_SOURCE -Iuapi -Ilib/include
+override CPPFLAGS += -D_GNU_SOURCE -Iuapi -Ilib/include -Ilib
 
-LIB_SRCS := lib/kmod.c
+LIB_SRCS := lib/kmod.c lib/image.c lib/ctlclient.c
 LIB	:= $(BUILD)/lib/libsplitckpt.a
-BINS	:= $(BUILD)/bin/splitckpt
+# The runtime (lower half).  Bound at load time (-z now): its handlers run
+# with the upper half's TLS and must never enter the lazy-binding resolver.
+RT_SRCS	:= lib/run.c lib/loader.c lib/band.c lib/memtrap.c lib/freeze.c \
+	   lib/ckpt.c lib/restore.c lib/ctl.c
+BINS	:= $(BUILD)/bin/splitckpt $(BUILD)/bin/splitckpt-run
+LDLIBS	+= -luring -lxxhash
 
 all: $(BINS) selftests
 
@@ -40,9 +46,14 @@ $(LIB): $(LIB_SRCS:%.c=$(BUILD)/%.o)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
-$(BUILD)/bin/splitckpt: $(BUILD)/agent/cli.o $(LIB)
+$(BUILD)/bin/splitckpt: $(BUILD)/agent/cli.o $(BUILD)/agent/show.o \
+			$(BUILD)/agent/checkpoint.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bin/splitckpt-run: $(RT_SRCS:%.c=$(BUILD)/%.o) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -pthread -Wl,-z,now -Wl,-z,relro -o $@ $^ $(LDLIBS) -lseccomp
 
 -include $(shell find $(BUILD)/lib $(BUILD)/agent -name '*.d' 2>/dev/null)
 
@@ -57,6 +68,9 @@ check:
 
 demo:
 	scripts/demo.sh
+
+bench: all
+	scripts/bench.sh
 
 lint:
 	scripts/deps.sh check
@@ -73,4 +87,4 @@ vmtest: all
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all selftests modules check demo lint vmtest clean
+.PHONY: all selftests modules check demo bench lint vmtest clean

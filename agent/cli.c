@@ -2,7 +2,11 @@
 /*
  * splitckpt: the command-line tool.
  *
- *   splitckpt info [--json]   what the loaded module supports
+ *   splitckpt info [--json]                          what the loaded module supports
+ *   splitckpt checkpoint PID [--dir DIR] [--kill]    write a generation
+ *   splitckpt restart DIR [--generation N]           run it again
+ *   splitckpt show DIR [--generation N] [--json]     what a generation holds
+ *   splitckpt verify DIR [--generation N]            check every checksum
  *
  * Exit status: 0 success, 1 the operation failed, 2 bad usage.
  */
@@ -12,6 +16,7 @@
 #include <unistd.h>
 
 #include "splitckpt.h"
+#include "cli.h"
 
 #define EXIT_FAIL	1
 #define EXIT_USAGE	2
@@ -19,7 +24,14 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: splitckpt info [--json]\n"
-		   "       splitckpt --help\n");
+		   "       splitckpt checkpoint PID [--dir DIR] [--kill]\n"
+		   "       splitckpt restart DIR [--generation N]\n"
+		   "       splitckpt show DIR [--generation N] [--json]\n"
+		   "       splitckpt verify DIR [--generation N]\n"
+		   "       splitckpt --help\n"
+		   "\n"
+		   "Programs are started with \"splitckpt-run [--dir DIR] PROG [ARGS...]\".\n"
+		   "Process ids change across a restart.\n");
 }
 
 static void print_bits(const char *label, __u64 bits)
@@ -91,6 +103,14 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "info"))
 		return cmd_info(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "checkpoint"))
+		return cmd_checkpoint(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "restart"))
+		return cmd_restart(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "show"))
+		return cmd_show(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "verify"))
+		return cmd_verify(argc - 1, argv + 1);
 	fprintf(stderr, "splitckpt: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return EXIT_USAGE;

@@ -8,7 +8,8 @@
 # Needs root (or sudo) only when something is missing.
 set -euo pipefail
 
-build_pkgs="gcc g++ make libc6-dev pkg-config"
+build_pkgs="gcc g++ make libc6-dev pkg-config liburing-dev libseccomp-dev
+libxxhash-dev bc"
 kernel_pkgs="linux-image-amd64 linux-headers-amd64 linux-image-6.12-amd64
 linux-headers-6.12-amd64 linux-source-6.12"
 vm_pkgs="qemu-system-x86 busybox-static cpio xz-utils zstd kmod util-linux"

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * splitckpt checkpoint PID [--dir DIR] [--kill]
+ * splitckpt restart DIR [--generation N]
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+
+#include "runtime.h"
+
+#define EXIT_FAIL	1
+#define EXIT_USAGE	2
+
+static int absolute(const char *path, char *out, size_t len)
+{
+	char cwd[PATH_MAX];
+
+	if (path[0] == '/')
+		return snprintf(out, len, "%s", path) < (int)len ? 0 : -ENAMETOOLONG;
+	if (!getcwd(cwd, sizeof(cwd)))
+		return -errno;
+	return snprintf(out, len, "%s/%s", cwd, path) < (int)len ? 0 : -ENAMETOOLONG;
+}
+
+int cmd_checkpoint(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "kill", no_argument, NULL, 'k' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct sp_ctl_request req;
+	struct sp_ctl_reply rep;
+	char *end;
+	long pid;
+	int c, r, pidfd;
+
+	req.size = sizeof(req);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "d:k", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			r = absolute(optarg, req.dir, sizeof(req.dir));
+			if (r) {
+				fprintf(stderr, "splitckpt: checkpoint: %s: %s\n",
+					optarg, strerror(-r));
+				return EXIT_USAGE;
+			}
+			break;
+		case 'k':
+			req.flags |= SP_CTL_KILL;
+			break;
+		default:
+			goto usage;
+		}
+	}
+	if (optind != argc - 1)
+		goto usage;
+	errno = 0;
+	pid = strtol(argv[optind], &end, 10);
+	if (errno || *end || pid <= 0 || pid > INT_MAX)
+		goto usage;
+	/* Opened first: it tells when this very process has ended. */
+	pidfd = syscall(SYS_pidfd_open, (pid_t)pid, 0);
+	r = sp_ctl_request(pid, &req, &rep);
+	if (r) {
+		if (r == -ECONNREFUSED || r == -ENOENT)
+			fprintf(stderr, "splitckpt: checkpoint: process %ld %s\n", pid,
+				kill(pid, 0) && errno == ESRCH ? "does not exist" :
+				"is not running under splitckpt-run");
+		else
+			fprintf(stderr, "splitckpt: checkpoint: process %ld: %s\n",
+				pid, strerror(-r));
+		return EXIT_FAIL;
+	}
+	if (rep.status) {
+		fprintf(stderr, "splitckpt: checkpoint: process %ld: %s\n", pid,
+			rep.msg[0] ? rep.msg : strerror(-rep.status));
+		return EXIT_FAIL;
+	}
+	printf("generation %llu in %s: %.1f MiB in %.3f s, threads stopped in %.3f ms\n",
+	       (unsigned long long)rep.generation, rep.msg, rep.bytes / 1048576.0,
+	       rep.total_ns / 1e9, rep.freeze_ns / 1e6);
+	if ((req.flags & SP_CTL_KILL) && pidfd >= 0) {
+		/* Return once the program is really gone. */
+		struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+
+		if (poll(&pfd, 1, 10000) != 1) {
+			fprintf(stderr, "splitckpt: checkpoint: process %ld is still alive\n",
+				pid);
+			return EXIT_FAIL;
+		}
+	}
+	return 0;
+usage:
+	fprintf(stderr, "usage: splitckpt checkpoint PID [--dir DIR] [--kill]\n");
+	return EXIT_USAGE;
+}
+
+int cmd_restart(int argc, char **argv)
+{
+	char self[PATH_MAX], run[PATH_MAX + 32], *slash;
+	const char *gen = NULL;
+	char *args[6];
+	ssize_t n;
+	int i, k = 0;
+	const char *dir = NULL;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--generation") && i + 1 < argc)
+			gen = argv[++i];
+		else if (!strncmp(argv[i], "--generation=", 13))
+			gen = argv[i] + 13;
+		else if (argv[i][0] != '-' && !dir)
+			dir = argv[i];
+		else
+			goto usage;
+	}
+	if (!dir)
+		goto usage;
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n < 0) {
+		perror("splitckpt: restart: /proc/self/exe");
+		return EXIT_FAIL;
+	}
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	*slash = '\0';
+	snprintf(run, sizeof(run), "%s/splitckpt-run", self);
+	args[k++] = "splitckpt-run";
+	args[k++] = "--restore";
+	args[k++] = (char *)dir;
+	if (gen) {
+		args[k++] = "--generation";
+		args[k++] = (char *)gen;
+	}
+	args[k] = NULL;
+	execv(run, args);
+	fprintf(stderr, "splitckpt: restart: %s: %s\n", run, strerror(errno));
+	return EXIT_FAIL;
+usage:
+	fprintf(stderr, "usage: splitckpt restart DIR [--generation N]\n");
+	return EXIT_USAGE;
+}

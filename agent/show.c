@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * splitckpt show DIR [--generation N]
+ * splitckpt verify DIR [--generation N]
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
+
+#include "cli.h"
+#include "image.h"
+
+#define EXIT_FAIL	1
+#define EXIT_USAGE	2
+
+static const char *img_error(int r)
+{
+	switch (r) {
+	case -ENOENT:
+		return "no such generation (or no checkpoint in this directory)";
+	case -EBADMSG:
+		return "not a valid splitckpt image (bad magic, checksum or structure)";
+	case -EPROTONOSUPPORT:
+		return "image format version not supported by this tool";
+	}
+	return strerror(-r);
+}
+
+/* DIR [--generation N]; returns 0 or the exit status for bad usage. */
+static int parse(int argc, char **argv, const char **dir, uint64_t *gen)
+{
+	char *end;
+	int i;
+
+	*dir = NULL;
+	*gen = 0;
+	for (i = 1; i < argc; i++) {
+		const char *v = NULL;
+
+		if (!strcmp(argv[i], "--generation") && i + 1 < argc)
+			v = argv[++i];
+		else if (!strncmp(argv[i], "--generation=", 13))
+			v = argv[i] + 13;
+		else if (argv[i][0] != '-' && !*dir)
+			*dir = argv[i];
+		else
+			return EXIT_USAGE;
+		if (v) {
+			errno = 0;
+			*gen = strtoull(v, &end, 10);
+			if (errno || *end || !*gen)
+				return EXIT_USAGE;
+		}
+	}
+	return *dir ? 0 : EXIT_USAGE;
+}
+
+static void sigset_str(char *out, size_t len, uint64_t set)
+{
+	size_t n = 0;
+	int s;
+
+	out[0] = '\0';
+	for (s = 1; s <= 64 && n < len; s++)
+		if (set & (1ULL << (s - 1)))
+			n += snprintf(out + n, len - n, "%s%d", n ? "," : "", s);
+	if (!set)
+		snprintf(out, len, "none");
+}
+
+static void show_vma(const struct sp_img *img, const struct splitckpt_img_vma *v)
+{
+	const struct splitckpt_img_rec *r;
+	uint64_t saved = 0;
+
+	for (r = sp_img_next(img, NULL); r; r = sp_img_next(img, r)) {
+		const struct splitckpt_img_pages *p = (const void *)r;
+
+		if (r->type == SPLITCKPT_REC_PAGES && p->addr >= v->start &&
+		    p->addr < v->end)
+			saved += p->len;
+	}
+	printf("  %012" PRIx64 "-%012" PRIx64 " %c%c%c%c %8" PRIu64 " KiB saved %s%s%s%s%s\n",
+	       (uint64_t)v->start, (uint64_t)v->end,
+	       v->prot & PROT_READ ? 'r' : '-', v->prot & PROT_WRITE ? 'w' : '-',
+	       v->prot & PROT_EXEC ? 'x' : '-',
+	       v->flags & SPLITCKPT_VMA_PRIVATE ? 'p' : 's', saved >> 10,
+	       v->flags & SPLITCKPT_VMA_HEAP ? "[heap] " : "",
+	       v->flags & SPLITCKPT_VMA_STACK ? "[stack] " : "",
+	       v->flags & SPLITCKPT_VMA_SYSV ? "[sysv shm] " : "",
+	       v->flags & SPLITCKPT_VMA_REMAP ? "[remapped at restart] " : "",
+	       (const char *)(v + 1));
+}
+
+static void show(const struct sp_img *img)
+{
+	const struct splitckpt_img_header *h = sp_img_header(img);
+	const struct splitckpt_img_rec *r;
+	time_t t = h->created_ns / 1000000000;
+	char when[64], set[256];
+	uint64_t pages = 0;
+
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	printf("generation %" PRIu64 " (%s), created %s\n", (uint64_t)h->generation,
+	       h->parent ? "incremental" : "full image", when);
+	printf("  format version %u, page size %u, %" PRIu64 " bytes of page data, %u records\n",
+	       h->version, h->page_size, (uint64_t)h->data_size, h->nr_records);
+	for (r = sp_img_next(img, NULL); r; r = sp_img_next(img, r)) {
+		const struct splitckpt_img_process *p = (const void *)r;
+		const char *cwd = (const char *)(p + 1);
+
+		if (r->type != SPLITCKPT_REC_PROCESS)
+			continue;
+		printf("process\n  program   %s\n  cwd       %s\n  images    %s\n",
+		       cwd + p->cwd_len + 1, cwd, cwd + p->cwd_len + 1 + p->exe_len + 1);
+		printf("  pid       %d at checkpoint (pids change across restart)\n", p->pid);
+		printf("  threads   %u\n  umask     %03o\n", p->nr_threads, p->umask);
+		sigset_str(set, sizeof(set), p->shared_pending);
+		printf("  pending   %s (process-wide)\n", set);
+		printf("  brk       %#" PRIx64 "-%#" PRIx64 "\n", (uint64_t)p->brk_start,
+		       (uint64_t)p->brk_cur);
+	}
+	printf("threads\n");
+	for (r = sp_img_next(img, NULL); r; r = sp_img_next(img, r)) {
+		const struct splitckpt_img_thread *th = (const void *)r;
+
+		if (r->type != SPLITCKPT_REC_THREAD)
+			continue;
+		sigset_str(set, sizeof(set), th->pending);
+		printf("  tid %-7d%s fs %#" PRIx64 " frame %#" PRIx64 " pending %s\n",
+		       th->tid, th->flags & SPLITCKPT_THREAD_MAIN ? " (main)" : "",
+		       (uint64_t)th->fs_base, (uint64_t)th->frame, set);
+	}
+	printf("memory\n");
+	for (r = sp_img_next(img, NULL); r; r = sp_img_next(img, r)) {
+		if (r->type == SPLITCKPT_REC_VMA)
+			show_vma(img, (const void *)r);
+		if (r->type == SPLITCKPT_REC_PAGES)
+			pages += ((const struct splitckpt_img_pages *)r)->len;
+	}
+	printf("signals, timers and files\n");
+	for (r = sp_img_next(img, NULL); r; r = sp_img_next(img, r)) {
+		const struct splitckpt_img_sigaction *a = (const void *)r;
+		const struct splitckpt_img_itimer *it = (const void *)r;
+		const struct splitckpt_img_timer *tm = (const void *)r;
+		const struct splitckpt_img_fd *f = (const void *)r;
+		static const char *const kinds[] = { "?", "file", "dir", "other", "device" };
+
+		switch (r->type) {
+		case SPLITCKPT_REC_SIGACTION:
+			sigset_str(set, sizeof(set), a->mask);
+			printf("  signal %-3u handler %#" PRIx64 " flags %#" PRIx64 " mask %s\n",
+			       a->signo, (uint64_t)a->handler, (uint64_t)a->flags, set);
+			break;
+		case SPLITCKPT_REC_ITIMER:
+			printf("  itimer %u   %.6f s left, interval %.6f s\n", it->which,
+			       it->value_ns / 1e9, it->interval_ns / 1e9);
+			break;
+		case SPLITCKPT_REC_TIMER:
+			printf("  timer %-4d clock %d signal %u value %#" PRIx64
+			       " %.6f s left, interval %.6f s\n", tm->id, tm->clockid,
+			       tm->signo, (uint64_t)tm->value, tm->value_ns / 1e9,
+			       tm->interval_ns / 1e9);
+			break;
+		case SPLITCKPT_REC_FD:
+			printf("  fd %-4d %-6s flags %#o%s pos %" PRIu64 " %s\n", f->fd,
+			       f->kind < 5 ? kinds[f->kind] : "?", f->oflags,
+			       f->fdflags ? " cloexec" : "", (uint64_t)f->pos,
+			       (const char *)(f + 1));
+			break;
+		}
+	}
+	printf("total: %" PRIu64 " KiB of memory saved\n", pages >> 10);
+}
+
+int cmd_show(int argc, char **argv)
+{
+	struct sp_img *img;
+	const char *dir;
+	uint64_t gen;
+	int dfd, r;
+
+	if (parse(argc, argv, &dir, &gen)) {
+		fprintf(stderr, "usage: splitckpt show DIR [--generation N]\n");
+		return EXIT_USAGE;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		fprintf(stderr, "splitckpt: show: %s: %s\n", dir, strerror(errno));
+		return EXIT_FAIL;
+	}
+	r = sp_img_open(dfd, gen, &img);
+	close(dfd);
+	if (r) {
+		fprintf(stderr, "splitckpt: show: %s: %s\n", dir, img_error(r));
+		return EXIT_FAIL;
+	}
+	show(img);
+	sp_img_close(img);
+	return 0;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+	uint64_t gen, *gens = NULL, one;
+	const char *dir;
+	int dfd, n, i, bad = 0;
+
+	if (parse(argc, argv, &dir, &gen)) {
+		fprintf(stderr, "usage: splitckpt verify DIR [--generation N]\n");
+		return EXIT_USAGE;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		fprintf(stderr, "splitckpt: verify: %s: %s\n", dir, strerror(errno));
+		return EXIT_FAIL;
+	}
+	if (gen) {
+		one = gen;
+		gens = &one;
+		n = 1;
+	} else {
+		n = sp_img_list(dfd, &gens);
+		if (n <= 0) {
+			fprintf(stderr, "splitckpt: verify: %s: %s\n", dir,
+				n ? strerror(-n) : "no checkpoint in this directory");
+			close(dfd);
+			return EXIT_FAIL;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		struct sp_img *img;
+		int64_t r = sp_img_open(dfd, gens[i], &img);
+
+		if (!r) {
+			r = sp_img_verify_data(img);
+			sp_img_close(img);
+		}
+		if (r < 0) {
+			printf("generation %" PRIu64 ": %s\n", gens[i], img_error(r));
+			bad = 1;
+		} else {
+			printf("generation %" PRIu64 ": ok (%" PRId64 " bytes checked)\n",
+			       gens[i], r);
+		}
+	}
+	if (!gen)
+		free(gens);
+	close(dfd);
+	return bad ? EXIT_FAIL : 0;
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The upper half's memory, known exactly.
+ *
+ * Every mapping the upper half creates goes through the trap handler
+ * (memtrap.c), which places it and records it here.  Addresses the upper
+ * half lets the kernel choose are taken from a fixed band of the address
+ * space that the kernel itself never hands out (it allocates top-down from
+ * below the stack, far above the band), so a fresh lower half started at
+ * restart cannot be in the way.  The upper half's brk heap is emulated with
+ * ordinary mappings in a reserved part of the band.
+ *
+ * Nothing here uses libc: the functions run inside signal handlers on the
+ * upper half's threads.  Callers hold sp_band.lock.
+ */
+#ifndef SP_BAND_H
+#define SP_BAND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SP_PAGE_SIZE	4096UL
+#define SP_BAND_START	0x100000000000UL	/* 16 TiB */
+#define SP_BAND_END	0x200000000000UL	/* 32 TiB */
+#define SP_HEAP_START	(SP_BAND_START + (4UL << 30))
+#define SP_HEAP_END	(SP_HEAP_START + (1UL << 40))
+#define SP_ALLOC_START	SP_HEAP_END
+
+struct sp_extent {
+	uint64_t start;
+	uint64_t end;
+};
+
+struct sp_band {
+	uint32_t lock;
+	uint32_t nr_shm;
+	struct sp_extent *v;	/* sorted, disjoint, merged */
+	size_t n;
+	size_t cap;
+	uint64_t brk_start;
+	uint64_t brk_cur;
+	struct sp_extent shm[64];	/* System V attachments */
+};
+
+extern struct sp_band sp_band;
+
+static inline uint64_t sp_page_up(uint64_t x)
+{
+	return (x + SP_PAGE_SIZE - 1) & ~(SP_PAGE_SIZE - 1);
+}
+
+static inline int sp_in_band(uint64_t start, uint64_t end)
+{
+	return start >= SP_BAND_START && end <= SP_BAND_END && start <= end;
+}
+
+/* Record [start, end) as upper-half memory.  Returns 0 or -ENOMEM. */
+int sp_band_add(uint64_t start, uint64_t end);
+/* Forget [start, end). */
+int sp_band_remove(uint64_t start, uint64_t end);
+/* Is all of [start, end) upper-half memory? */
+int sp_band_owns(uint64_t start, uint64_t end);
+/* Does any of [start, end) belong to the upper half? */
+int sp_band_overlaps(uint64_t start, uint64_t end);
+/*
+ * Is [start, end) inside the band, free, and outside the heap reserve?
+ */
+int sp_band_free(uint64_t start, uint64_t end);
+/* A free range of @len bytes aligned to @align in the band, or 0. */
+uint64_t sp_band_find(uint64_t len, uint64_t align);
+/* Forget everything (a new process image). */
+void sp_band_reset(void);
+
+#endif /* SP_BAND_H */

@@ -1,0 +1,627 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Writing a generation: with every upper-half thread stopped, describe the
+ * process (threads, mappings, signal state, timers, files) and stream the
+ * upper half's memory - and nothing else - into the image.  Runs on the
+ * lower half's control thread.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "band.h"
+#include "image.h"
+#include "raw.h"
+#include "runtime.h"
+
+struct sp_ckpt_ctx sp_ckpt_ctx = { .lh_fds = { -1, -1, -1, -1, -1, -1, -1, -1 } };
+
+#define SIG_BIT(s)	(1ULL << ((s) - 1))
+#define LH_SIGNALS	(SIG_BIT(SP_CKPT_SIGNAL) | SIG_BIT(SIGSYS))
+
+struct ckpt {
+	struct sp_imgw *w;
+	char *msg;
+	size_t msglen;
+	int pagemap;
+	struct sp_thread threads[SP_MAX_THREADS];
+	int nr_threads;
+	int *fds;
+	int nr_fds;
+};
+
+static int fail(struct ckpt *c, int r, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(c->msg, c->msglen, fmt, ap);
+	va_end(ap);
+	if (n >= 0 && (size_t)n < c->msglen)
+		snprintf(c->msg + n, c->msglen - n, ": %s", strerror(-r));
+	return r;
+}
+
+/* A record with a trailing set of NUL-terminated strings. */
+static int put_record(struct ckpt *c, void *fixed, size_t flen,
+		      const char *const strs[], int nstr)
+{
+	size_t len = flen, off;
+	char *buf;
+	int i, r;
+
+	for (i = 0; i < nstr; i++)
+		len += strlen(strs[i]) + 1;
+	buf = calloc(1, len + 8);
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, fixed, flen);
+	off = flen;
+	for (i = 0; i < nstr; i++) {
+		size_t n = strlen(strs[i]) + 1;
+
+		memcpy(buf + off, strs[i], n);
+		off += n;
+	}
+	r = sp_imgw_record(c->w, buf, len);
+	free(buf);
+	return r;
+}
+
+static uint64_t read_hex_field(const char *path, const char *key)
+{
+	char line[256];
+	uint64_t v = 0;
+	size_t klen = strlen(key);
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen)) {
+			v = strtoull(line + klen, NULL, 16);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+static int save_threads(struct ckpt *c, uint64_t *tid_offset)
+{
+	struct sp_thread *main = NULL;
+	int i, r;
+	uint64_t off;
+
+	for (i = 0; i < c->nr_threads; i++)
+		if (c->threads[i].flags & SPLITCKPT_THREAD_MAIN)
+			main = &c->threads[i];
+	/* Where libc caches each thread's tid in its thread descriptor. */
+	*tid_offset = 0;
+	for (off = 720; off < 4096; off = off == 720 ? 16 : off + 4) {
+		for (i = 0; i < c->nr_threads; i++) {
+			int v;
+
+			if (!sp_band_owns(c->threads[i].fs_base + off,
+					  c->threads[i].fs_base + off + 4))
+				break;
+			memcpy(&v, (void *)(c->threads[i].fs_base + off), 4);
+			if (v != c->threads[i].tid)
+				break;
+		}
+		if (i == c->nr_threads) {
+			*tid_offset = off;
+			break;
+		}
+	}
+	(void)main;
+	for (i = 0; i < c->nr_threads; i++) {
+		struct sp_thread *t = &c->threads[i];
+		struct splitckpt_img_thread rec = {
+			.rec.type = SPLITCKPT_REC_THREAD,
+			.tid = t->tid,
+			.flags = t->flags,
+			.fs_base = t->fs_base,
+			.frame = t->frame,
+			.robust_head = t->robust_head,
+			.robust_len = t->robust_len,
+			.rseq_area = t->rseq_area,
+			.rseq_len = t->rseq_len,
+			.rseq_sig = t->rseq_sig,
+		};
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/self/task/%d/status", t->tid);
+		rec.pending = read_hex_field(path, "SigPnd:") & ~LH_SIGNALS;
+		r = sp_imgw_record(c->w, &rec, sizeof(rec));
+		if (r)
+			return fail(c, r, "recording thread %d", t->tid);
+	}
+	return 0;
+}
+
+/* Save the pages of [s, e) that hold data. */
+static int save_pages(struct ckpt *c, uint64_t s, uint64_t e, int all)
+{
+	uint64_t ent[4096], run = 0, a = s;
+	int r;
+
+	while (a < e) {
+		uint64_t n = (e - a) / SP_PAGE_SIZE, i;
+		ssize_t got;
+
+		if (n > 4096)
+			n = 4096;
+		if (all) {
+			for (i = 0; i < n; i++)
+				ent[i] = 1ULL << 63;
+		} else {
+			got = pread(c->pagemap, ent, n * 8, a / SP_PAGE_SIZE * 8);
+			if (got != (ssize_t)(n * 8))
+				return fail(c, got < 0 ? -errno : -EIO,
+					    "reading the page map");
+		}
+		for (i = 0; i < n; i++, a += SP_PAGE_SIZE) {
+			/* present or swapped */
+			if (ent[i] & (3ULL << 62)) {
+				if (!run)
+					run = a;
+				continue;
+			}
+			if (run) {
+				r = sp_imgw_memory(c->w, run, a - run);
+				if (r)
+					return fail(c, r, "saving memory at %#" PRIx64, run);
+				run = 0;
+			}
+		}
+	}
+	if (run) {
+		r = sp_imgw_memory(c->w, run, a - run);
+		if (r)
+			return fail(c, r, "saving memory at %#" PRIx64, run);
+	}
+	return 0;
+}
+
+static int shm_attached(uint64_t s, uint64_t e)
+{
+	uint32_t i;
+
+	for (i = 0; i < sp_band.nr_shm; i++)
+		if (s < sp_band.shm[i].end && e > sp_band.shm[i].start)
+			return 1;
+	return 0;
+}
+
+static int save_vma(struct ckpt *c, uint64_t s, uint64_t e, const char *perms,
+		    uint64_t pgoff, const char *path)
+{
+	struct splitckpt_img_vma v = {
+		.rec.type = SPLITCKPT_REC_VMA,
+		.start = s,
+		.end = e,
+		.pgoff = pgoff,
+	};
+	const char *strs[1] = { path };
+	int deleted = strstr(path, " (deleted)") != NULL;
+	int r, unreadable;
+
+	v.prot = (perms[0] == 'r' ? PROT_READ : 0) |
+		 (perms[1] == 'w' ? PROT_WRITE : 0) |
+		 (perms[2] == 'x' ? PROT_EXEC : 0);
+	if (perms[3] == 'p')
+		v.flags |= SPLITCKPT_VMA_PRIVATE;
+	if (path[0] == '/')
+		v.flags |= SPLITCKPT_VMA_FILE;
+	if (s >= SP_HEAP_START && e <= SP_HEAP_END)
+		v.flags |= SPLITCKPT_VMA_HEAP;
+	if (e >= SP_BAND_END - SP_PAGE_SIZE * 2 && s < SP_BAND_END)
+		v.flags |= SPLITCKPT_VMA_STACK;
+	if (shm_attached(s, e))
+		v.flags |= SPLITCKPT_VMA_SYSV;
+	if (!(v.flags & (SPLITCKPT_VMA_PRIVATE | SPLITCKPT_VMA_SYSV)) &&
+	    (v.flags & SPLITCKPT_VMA_FILE) && !deleted &&
+	    strncmp(path, "/memfd:", 7))
+		v.flags |= SPLITCKPT_VMA_REMAP;
+	v.path_len = strlen(path);
+	r = put_record(c, &v, sizeof(v), strs, 1);
+	if (r)
+		return fail(c, r, "recording mapping %#" PRIx64, s);
+	if (v.flags & SPLITCKPT_VMA_REMAP)
+		return 0;
+	unreadable = !(v.prot & PROT_READ);
+	if (unreadable) {
+		r = sp_sys3(SYS_mprotect, s, e - s, v.prot | PROT_READ);
+		if (r)
+			return fail(c, r, "making %#" PRIx64 " readable", s);
+	}
+	/* A file's pages that were never touched are the file's, not zero. */
+	r = save_pages(c, s, e, (v.flags & SPLITCKPT_VMA_FILE) ||
+			      !(v.flags & SPLITCKPT_VMA_PRIVATE));
+	if (unreadable)
+		sp_sys3(SYS_mprotect, s, e - s, v.prot);
+	return r;
+}
+
+static int save_memory(struct ckpt *c)
+{
+	char line[4096 + 128];
+	FILE *f = fopen("/proc/self/maps", "re");
+	int r = 0;
+
+	if (!f)
+		return fail(c, -errno, "opening /proc/self/maps");
+	while (!r && fgets(line, sizeof(line), f)) {
+		uint64_t s, e, off, dev_ino;
+		char perms[8], path[4096] = "";
+		size_t i;
+		int n = 0;
+
+		(void)dev_ino;
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %*s %*u %n",
+			   &s, &e, perms, &off, &n) < 4)
+			continue;
+		if (n && line[n]) {
+			snprintf(path, sizeof(path), "%s", line + n);
+			path[strcspn(path, "\n")] = '\0';
+		}
+		/* Every part of this mapping that belongs to the upper half. */
+		for (i = 0; !r && i < sp_band.n; i++) {
+			uint64_t ps = sp_band.v[i].start, pe = sp_band.v[i].end;
+
+			if (pe <= s)
+				continue;
+			if (ps >= e)
+				break;
+			ps = ps > s ? ps : s;
+			pe = pe < e ? pe : e;
+			r = save_vma(c, ps, pe, perms, off + (ps - s), path);
+		}
+	}
+	fclose(f);
+	return r;
+}
+
+static int save_signals(struct ckpt *c)
+{
+	struct itimerval it;
+	int sig, r, which;
+
+	for (sig = 1; sig <= SIGRTMAX; sig++) {
+		struct splitckpt_img_sigaction rec = {
+			.rec.type = SPLITCKPT_REC_SIGACTION,
+			.signo = sig,
+		};
+		uint64_t ka[4];
+
+		if (sig == SIGKILL || sig == SIGSTOP || (SIG_BIT(sig) & LH_SIGNALS))
+			continue;
+		if (sp_sys4(SYS_rt_sigaction, sig, 0, ka, 8))
+			continue;
+		if (!ka[0] && !ka[1] && !ka[3])
+			continue;
+		/* A handler in lower-half code is the lower half's own. */
+		if (ka[0] > 1 && !sp_band_owns(ka[0], ka[0] + 1))
+			continue;
+		rec.handler = ka[0];
+		rec.flags = ka[1];
+		rec.restorer = ka[2];
+		rec.mask = ka[3];
+		r = sp_imgw_record(c->w, &rec, sizeof(rec));
+		if (r)
+			return fail(c, r, "recording signal %d", sig);
+	}
+	for (which = ITIMER_REAL; which <= ITIMER_PROF; which++) {
+		struct splitckpt_img_itimer rec = {
+			.rec.type = SPLITCKPT_REC_ITIMER,
+			.which = which,
+		};
+
+		if (getitimer(which, &it))
+			return fail(c, -errno, "reading interval timer %d", which);
+		rec.interval_ns = it.it_interval.tv_sec * 1000000000ULL +
+				  it.it_interval.tv_usec * 1000ULL;
+		rec.value_ns = it.it_value.tv_sec * 1000000000ULL +
+			       it.it_value.tv_usec * 1000ULL;
+		if (!rec.value_ns && !rec.interval_ns)
+			continue;
+		r = sp_imgw_record(c->w, &rec, sizeof(rec));
+		if (r)
+			return fail(c, r, "recording interval timer %d", which);
+	}
+	return 0;
+}
+
+static int save_timers(struct ckpt *c)
+{
+	struct splitckpt_img_timer rec;
+	char line[256], how[32], who[8];
+	FILE *f = fopen("/proc/self/timers", "re");
+	int have = 0, r = 0, id;
+
+	if (!f)
+		return errno == ENOENT ? 0 : fail(c, -errno, "opening /proc/self/timers");
+	memset(&rec, 0, sizeof(rec));
+	for (;;) {
+		char *got = fgets(line, sizeof(line), f);
+
+		if (!got || sscanf(line, "ID: %d", &id) == 1) {
+			if (have) {
+				struct timespec its[2];
+
+				/* interval, value */
+				if (sp_sys2(SYS_timer_gettime, rec.id, its) == 0) {
+					rec.interval_ns = its[0].tv_sec * 1000000000ULL + its[0].tv_nsec;
+					rec.value_ns = its[1].tv_sec * 1000000000ULL + its[1].tv_nsec;
+					r = sp_imgw_record(c->w, &rec, sizeof(rec));
+					if (r)
+						break;
+				}
+			}
+			if (!got)
+				break;
+			memset(&rec, 0, sizeof(rec));
+			rec.rec.type = SPLITCKPT_REC_TIMER;
+			rec.id = id;
+			have = 1;
+			continue;
+		}
+		{
+			unsigned long long v;
+
+			if (sscanf(line, "signal: %u/%llx", &rec.signo, &v) == 2) {
+				rec.value = v;
+				continue;
+			}
+		}
+		if (sscanf(line, "notify: %31[a-z]/%7[a-z].%d", how, who, &rec.tid) == 3) {
+			if (!strcmp(how, "none"))
+				rec.notify = SIGEV_NONE;
+			else if (!strcmp(who, "tid"))
+				rec.notify = SIGEV_THREAD_ID;
+			else
+				rec.notify = SIGEV_SIGNAL;
+			if (strcmp(who, "tid"))
+				rec.tid = 0;
+			continue;
+		}
+		sscanf(line, "ClockID: %d", &rec.clockid);
+	}
+	fclose(f);
+	return r ? fail(c, r, "recording POSIX timers") : 0;
+}
+
+static int lh_fd(int fd)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(sp_ckpt_ctx.lh_fds) / sizeof(int); i++)
+		if (sp_ckpt_ctx.lh_fds[i] == fd)
+			return 1;
+	return 0;
+}
+
+/* The upper half's descriptors: everything open before we opened any. */
+static int list_fds(struct ckpt *c)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int cap = 0;
+
+	if (!d)
+		return fail(c, -errno, "listing /proc/self/fd");
+	while ((de = readdir(d))) {
+		int fd;
+
+		if (de->d_name[0] == '.')
+			continue;
+		fd = atoi(de->d_name);
+		if (fd == dirfd(d) || lh_fd(fd))
+			continue;
+		if (c->nr_fds == cap) {
+			int *n = realloc(c->fds, (cap = cap * 2 + 32) * sizeof(int));
+
+			if (!n) {
+				closedir(d);
+				return fail(c, -ENOMEM, "listing descriptors");
+			}
+			c->fds = n;
+		}
+		c->fds[c->nr_fds++] = fd;
+	}
+	closedir(d);
+	return 0;
+}
+
+static int save_fds(struct ckpt *c)
+{
+	int i, r;
+
+	for (i = 0; i < c->nr_fds; i++) {
+		struct splitckpt_img_fd rec = {
+			.rec.type = SPLITCKPT_REC_FD,
+			.fd = c->fds[i],
+		};
+		char path[PATH_MAX] = "", link[64], line[128];
+		const char *strs[1] = { path };
+		struct stat st;
+		ssize_t n;
+		FILE *f;
+		int fl;
+
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", rec.fd);
+		n = readlink(link, path, sizeof(path) - 1);
+		if (n < 0 || fstat(rec.fd, &st))
+			continue;	/* closed meanwhile: not ours to keep */
+		path[n] = '\0';
+		rec.kind = S_ISREG(st.st_mode) ? SPLITCKPT_FD_FILE :
+			   S_ISDIR(st.st_mode) ? SPLITCKPT_FD_DIR :
+			   S_ISCHR(st.st_mode) && path[0] == '/' ? SPLITCKPT_FD_DEVICE :
+			   SPLITCKPT_FD_OTHER;
+		fl = fcntl(rec.fd, F_GETFD);
+		rec.fdflags = fl > 0 && (fl & FD_CLOEXEC) ? FD_CLOEXEC : 0;
+		snprintf(link, sizeof(link), "/proc/self/fdinfo/%d", rec.fd);
+		f = fopen(link, "re");
+		while (f && fgets(line, sizeof(line), f)) {
+			unsigned long long pos;
+
+			if (sscanf(line, "pos: %llu", &pos) == 1)
+				rec.pos = pos;
+			sscanf(line, "flags: %o", &rec.oflags);
+		}
+		if (f)
+			fclose(f);
+		rec.oflags &= ~O_CLOEXEC;
+		rec.path_len = strlen(path);
+		r = put_record(c, &rec, sizeof(rec), strs, 1);
+		if (r)
+			return fail(c, r, "recording fd %d", rec.fd);
+	}
+	return 0;
+}
+
+static int save_process(struct ckpt *c, const char *dir, uint64_t tid_offset)
+{
+	struct splitckpt_img_process p = {
+		.rec.type = SPLITCKPT_REC_PROCESS,
+		.pid = getpid(),
+		.nr_threads = c->nr_threads,
+		.band_start = SP_BAND_START,
+		.band_end = SP_BAND_END,
+		.brk_start = sp_band.brk_start,
+		.brk_cur = sp_band.brk_cur,
+		.brk_max = SP_HEAP_END,
+		.tid_offset = tid_offset,
+		.exec_start = sp_ckpt_ctx.exec_start,
+		.exec_end = sp_ckpt_ctx.exec_end,
+		.ckpt_signal = SP_CKPT_SIGNAL,
+	};
+	char cwd[PATH_MAX] = "";
+	const char *strs[3] = { cwd, sp_ckpt_ctx.exe, dir };
+	ssize_t n;
+	int r;
+
+	n = readlink("/proc/self/cwd", cwd, sizeof(cwd) - 1);
+	if (n < 0)
+		return fail(c, -errno, "reading the working directory");
+	cwd[n] = '\0';
+	p.umask = read_hex_field("/proc/self/status", "Umask:");
+	/* "Umask:\t0022" is octal. */
+	{
+		char buf[32];
+
+		snprintf(buf, sizeof(buf), "%" PRIx64, (uint64_t)p.umask);
+		p.umask = strtoul(buf, NULL, 8);
+	}
+	p.shared_pending = read_hex_field("/proc/self/status", "ShdPnd:") & ~LH_SIGNALS;
+	p.cwd_len = strlen(cwd);
+	p.exe_len = strlen(sp_ckpt_ctx.exe);
+	p.dir_len = strlen(dir);
+	r = put_record(c, &p, sizeof(p), strs, 3);
+	return r ? fail(c, r, "recording the process") : 0;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+int sp_checkpoint(const char *dir, uint64_t *gen, struct sp_ckpt_stats *st,
+		  char *msg, size_t msglen)
+{
+	uint64_t t0;
+	struct ckpt *c = calloc(1, sizeof(*c));
+	uint64_t tid_offset;
+	int dfd = -1, r;
+
+	if (!c)
+		return -ENOMEM;
+	c->msg = msg;
+	c->msglen = msglen;
+	c->pagemap = -1;
+	r = sp_mkdir_p(dir);
+	if (r) {
+		fail(c, r, "creating %s", dir);
+		goto out;
+	}
+	t0 = mono_ns();
+	r = sp_freeze(c->threads, SP_MAX_THREADS, 10000);
+	st->freeze_ns = mono_ns() - t0;
+	if (r < 0) {
+		fail(c, r, "stopping the program's threads");
+		goto out;
+	}
+	c->nr_threads = r;
+	/* Everything from here on runs with the upper half stopped. */
+	sp_raw_lock(&sp_band.lock);
+	r = list_fds(c);
+	if (r)
+		goto out_thaw;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		r = fail(c, -errno, "opening %s", dir);
+		goto out_thaw;
+	}
+	c->pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (c->pagemap < 0) {
+		r = fail(c, -errno, "opening /proc/self/pagemap");
+		goto out_thaw;
+	}
+	r = sp_imgw_open(dfd, &c->w);
+	if (r) {
+		fail(c, r, "starting a generation in %s", dir);
+		goto out_thaw;
+	}
+	r = save_threads(c, &tid_offset);
+	if (!r)
+		r = save_process(c, dir, tid_offset);
+	if (!r)
+		r = save_signals(c);
+	if (!r)
+		r = save_timers(c);
+	if (!r)
+		r = save_fds(c);
+	if (!r)
+		r = save_memory(c);
+	if (r) {
+		sp_imgw_abort(c->w);
+		goto out_thaw;
+	}
+	r = sp_imgw_commit(c->w, gen);
+	if (r) {
+		fail(c, r, "committing the generation in %s", dir);
+	} else {
+		char name[64];
+		struct stat sb;
+
+		snprintf(name, sizeof(name), "gen-%08llu.img", (unsigned long long)*gen);
+		if (!fstatat(dfd, name, &sb, 0))
+			st->bytes = sb.st_size;
+	}
+out_thaw:
+	/* The caller lets the threads go (or kills them): sp_thaw(). */
+	sp_raw_unlock(&sp_band.lock);
+out:
+	if (c->pagemap >= 0)
+		close(c->pagemap);
+	if (dfd >= 0)
+		close(dfd);
+	free(c->fds);
+	free(c);
+	return r;
+}

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The split-process runtime, internal interfaces.  The lower half (this
+ * runtime, later MPI) is the program the kernel started; the upper half is
+ * the application with its own ld.so and libc, loaded into the band.
+ */
+#ifndef SP_RUNTIME_H
+#define SP_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <signal.h>
+
+/* The signal that stops upper-half threads for a checkpoint. */
+#define SP_CKPT_SIGNAL	(__SIGRTMAX - 1)
+
+/* Control socket: abstract name "splitckpt/ctl/<pid>". */
+#define SP_CTL_NAME	"splitckpt/ctl/%d"
+
+#define SP_CTL_KILL	(1U << 0)
+
+struct sp_ctl_request {
+	uint32_t size;
+	uint32_t flags;		/* SP_CTL_* */
+	char dir[4096];		/* absolute, or empty for the default */
+};
+
+struct sp_ctl_reply {
+	int32_t status;		/* 0 or -errno */
+	uint32_t reserved;
+	uint64_t generation;
+	uint64_t freeze_ns;	/* signalling until every thread stopped */
+	uint64_t total_ns;	/* request until the generation was durable */
+	uint64_t bytes;		/* size of the generation file */
+	char msg[4200];		/* the directory, or what failed */
+};
+
+/* memtrap.c */
+int sp_memtrap_handler(void);
+int sp_memtrap_install(uint64_t exec_start, uint64_t exec_end);
+
+/* freeze.c: stopping and resuming upper-half threads. */
+struct sp_thread {
+	int tid;
+	uint32_t flags;
+	uint64_t fs_base;
+	uint64_t frame;
+	uint64_t robust_head;
+	uint64_t robust_len;
+	uint64_t rseq_area;
+	uint32_t rseq_len;
+	uint32_t rseq_sig;
+};
+
+#define SP_MAX_THREADS	4096
+
+int sp_freeze_handler(void);
+/* Stop every upper-half thread; fills @threads, returns their number. */
+int sp_freeze(struct sp_thread *threads, int max, int timeout_ms);
+void sp_thaw(void);
+/* Is @tid a lower-half thread (never stopped)? */
+int sp_lh_thread(int tid);
+void sp_lh_thread_add(int tid);
+
+/* ckpt.c */
+struct sp_ckpt_ctx {
+	const char *exe;	/* the program's path */
+	uint64_t exec_start;	/* a non-PIE program's segments */
+	uint64_t exec_end;
+	int lh_fds[8];		/* descriptors of the lower half, -1 = none */
+};
+extern struct sp_ckpt_ctx sp_ckpt_ctx;
+/*
+ * Stop the upper half and write a generation into @dir; stores its number
+ * in *@gen.  The upper half stays stopped: the caller calls sp_thaw() or
+ * ends the process.
+ */
+struct sp_ckpt_stats {
+	uint64_t freeze_ns;
+	uint64_t bytes;
+};
+int sp_checkpoint(const char *dir, uint64_t *gen, struct sp_ckpt_stats *st,
+		  char *msg, size_t msglen);
+
+/* ctl.c */
+extern char sp_default_dir[4096];
+int sp_ctl_start(void);
+struct sockaddr_un;
+unsigned int sp_ctl_addr(int pid, struct sockaddr_un *sun);
+int sp_ctl_request(int pid, const struct sp_ctl_request *req,
+		   struct sp_ctl_reply *reply);
+
+/* loader.c */
+struct sp_prog {
+	char path[4096];	/* resolved program path */
+	char interp[4096];	/* its PT_INTERP */
+	uint64_t exec_start;	/* a non-PIE program's segments, else 0 */
+	uint64_t exec_end;
+};
+int sp_prog_inspect(const char *name, struct sp_prog *prog, char *msg,
+		    size_t msglen);
+/* A "#!" script's interpreter and optional argument, or -ENOEXEC. */
+int sp_prog_shebang(const char *path, char *interp, size_t ilen, char *arg,
+		    size_t alen);
+/* Load ld.so, build the stack, and return the entry and stack pointer. */
+int sp_prog_prepare(const struct sp_prog *prog, char *const argv[],
+		    char *const envp[], uint64_t *entry, uint64_t *sp);
+__attribute__((noreturn)) void sp_jump(uint64_t entry, uint64_t sp);
+
+/* restore.c */
+typedef void (*sp_warn_fn)(const char *fmt, ...);
+/*
+ * Start generation @gen (0: newest) of @dir in this process; returns only
+ * on failure, with a description in @msg.
+ */
+int sp_restore(const char *dir, uint64_t gen, sp_warn_fn warn, char *msg,
+	       size_t msglen);
+
+/* util */
+int sp_mkdir_p(const char *path);
+int sp_fd_high(int fd);
+
+#endif /* SP_RUNTIME_H */
