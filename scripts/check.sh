@@ -37,8 +37,18 @@ suite_vm() {	# suite_vm SERIES: the module suite in a guest running SERIES
 	fi
 }
 
+host_ksft() {	# host_ksft NAME: a kselftest-harness program run on the host
+	local out rc
+	out=$("$build/selftests/$1" 2>&1)
+	rc=$?
+	printf '%s\n' "$out" |
+		sed 's/^/# /;s/^# \(\(not \)\?ok \)[0-9]* /\1- host '"$1"': /'
+	[ $rc = 0 ] || echo "not ok - host $1: exit status $rc"
+}
+
 {
 	scripts/lint.sh
+	selftests/rt-suite.sh "$build"
 	scripts/vm-selftest.sh 6.1
 	for series in $(scripts/kernels.sh series); do
 		suite_vm "$series"

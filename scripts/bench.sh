@@ -1,0 +1,86 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# make bench: checkpoint and restart speed against dd on the same file
+# system, in the same run.
+#
+#   full checkpoint throughput / dd oflag=direct write throughput  (goal >= 0.9)
+#   restart time / dd iflag=direct read time of the image          (goal <= 1.2)
+#   time to stop all threads (freeze)
+#
+# BENCH_MIB (default 1024) sets the program's size, BENCH_DIR the file
+# system (default BUILD/bench), BENCH_RUNS (default 3) the repetitions; the
+# best of the runs is reported for each.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD:-$top/build}
+mib=${BENCH_MIB:-1024}
+runs=${BENCH_RUNS:-3}
+dir=${BENCH_DIR:-$build/bench}
+bin=$build/bin
+victim=$build/bench/victim
+
+mkdir -p "$dir" "$build/bench"
+gcc -O2 -o "$victim" "$top/scripts/bench-victim.c"
+work=$(mktemp -d "$dir/run.XXXXXX")
+pid=
+cleanup() {
+	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+now() { date +%s.%N; }
+drop_caches() { sync; [ -w /proc/sys/vm/drop_caches ] && echo 3 > /proc/sys/vm/drop_caches || true; }
+
+best_ck=0 best_dd=0 best_rs=999 best_rd=999 best_fz=999
+for run in $(seq "$runs"); do
+	img=$work/img.$run
+	"$bin/splitckpt-run" --dir "$img" -- "$victim" "$mib" > "$work/out.$run" &
+	pid=$!
+	for _ in $(seq 600); do grep -q READY "$work/out.$run" && break; sleep 0.1; done
+	grep -q READY "$work/out.$run"
+	line=$("$bin/splitckpt" checkpoint "$pid" --kill)
+	wait "$pid" 2>/dev/null || true
+	pid=
+	# "generation 1 in DIR: 1024.1 MiB in 0.800 s, threads stopped in 0.1 ms"
+	ck_mib=$(sed -E 's/.*: ([0-9.]+) MiB in ([0-9.]+) s.*/\1/' <<<"$line")
+	ck_s=$(sed -E 's/.*: ([0-9.]+) MiB in ([0-9.]+) s.*/\2/' <<<"$line")
+	fz_ms=$(sed -E 's/.*stopped in ([0-9.]+) ms.*/\1/' <<<"$line")
+
+	drop_caches
+	t0=$(now)
+	dd if=/dev/zero of="$work/dd.$run" bs=1M count="$mib" oflag=direct conv=fsync status=none
+	t1=$(now)
+	dd_s=$(echo "$t1 - $t0" | bc -l)
+
+	drop_caches
+	t0=$(now)
+	"$bin/splitckpt" restart "$img" > "$work/rs.$run"
+	t1=$(now)
+	rs_s=$(echo "$t1 - $t0" | bc -l)
+
+	drop_caches
+	t0=$(now)
+	dd if="$img/gen-00000001.img" of=/dev/null bs=1M iflag=direct status=none
+	t1=$(now)
+	rd_s=$(echo "$t1 - $t0" | bc -l)
+
+	ck_rate=$(echo "$ck_mib / $ck_s" | bc -l)
+	dd_rate=$(echo "$mib / $dd_s" | bc -l)
+	printf 'run %d: checkpoint %.0f MiB/s (dd %.0f MiB/s), restart %.3f s (dd read %.3f s), freeze %s ms\n' \
+		"$run" "$ck_rate" "$dd_rate" "$rs_s" "$rd_s" "$fz_ms"
+	best_ck=$(echo "if ($ck_rate > $best_ck) $ck_rate else $best_ck" | bc -l)
+	best_dd=$(echo "if ($dd_rate > $best_dd) $dd_rate else $best_dd" | bc -l)
+	best_rs=$(echo "if ($rs_s < $best_rs) $rs_s else $best_rs" | bc -l)
+	best_rd=$(echo "if ($rd_s < $best_rd) $rd_s else $best_rd" | bc -l)
+	best_fz=$(echo "if ($fz_ms < $best_fz) $fz_ms else $best_fz" | bc -l)
+	rm -rf "$img" "$work/dd.$run"
+done
+
+echo "== splitckpt bench: $mib MiB program, $(df -T "$dir" | awk 'NR==2 {print $2}') file system, best of $runs"
+printf 'checkpoint throughput  %8.0f MiB/s   dd oflag=direct %8.0f MiB/s   ratio %.2f (goal >= 0.9)\n' \
+	"$best_ck" "$best_dd" "$(echo "$best_ck / $best_dd" | bc -l)"
+printf 'restart time           %8.3f s       dd iflag=direct %8.3f s       ratio %.2f (goal <= 1.2)\n' \
+	"$best_rs" "$best_rd" "$(echo "$best_rs / $best_rd" | bc -l)"
+printf 'freeze time            %8.3f ms\n' "$best_fz"

@@ -1,0 +1,274 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The split-process runtime on the host, as TAP: programs run under
+# splitckpt-run are checkpointed, killed, restarted, and check their own
+# state (selftests/rt/*.c).  Usage: rt-suite.sh BUILD
+set -uo pipefail
+
+build=$(cd "${1:?usage: rt-suite.sh BUILD}" && pwd)
+top=$(cd "$(dirname "$0")/.." && pwd)
+bin=$build/bin
+vic=$build/selftests/rt
+work=$(mktemp -d "${TMPDIR:-/tmp}/splitckpt-rt.XXXXXX")
+# shellcheck source=scripts/tap.sh
+. "$top/scripts/tap.sh"
+tap_prefix="runtime: "
+pids=()
+
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+	if [ "$tap_failed" = 0 ]; then rm -rf "$work"; else echo "# logs kept in $work"; fi
+}
+trap cleanup EXIT
+
+fail() {	# fail WHY [FILES...]: explain a failure as TAP comments
+	local f
+	echo "# $1"
+	shift
+	for f in "$@"; do
+		[ -f "$f" ] && tail -n 15 "$f" | sed "s|^|# $(basename "$f"): |"
+	done
+	return 1
+}
+
+# start NAME OUT ARGS...: run a victim under splitckpt-run in the background;
+# sets $pid, waits for READY (30 s).
+start() {
+	local name=$1 out=$2 i
+	shift 2
+	"$bin/splitckpt-run" --dir "$img" -- "$vic/$name" "$@" > "$out" 2> "$out.err" &
+	pid=$!
+	pids+=("$pid")
+	for i in $(seq 300); do
+		grep -q '^READY' "$out" && return 0
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	fail "$name did not get ready" "$out" "$out.err"
+}
+
+# wait_line FILE REGEX: wait (60 s) for a line in FILE.
+wait_line() {
+	local i
+	for i in $(seq 600); do
+		grep -qE "$2" "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+checkpoint_kill() {	# checkpoint_kill PID
+	local p=$1 st
+	"$bin/splitckpt" checkpoint "$p" --dir "$img" --kill > "$work/ck.out" 2>&1 ||
+		{ fail "checkpoint of $p failed" "$work/ck.out"; return 1; }
+	wait "$p" 2>/dev/null
+	st=$?
+	if [ -d "/proc/$p" ] && ! grep -q '^State:.*Z' "/proc/$p/status" 2>/dev/null; then
+		fail "process $p still alive after checkpoint --kill"
+		return 1
+	fi
+	[ "$st" = 137 ] || [ "$st" = 127 ] ||
+		{ fail "process $p ended with status $st, not 137 (SIGKILL)"; return 1; }
+}
+
+restart_check() {	# restart_check OUT [--generation N]: restart, expect PASS
+	local out=$1 rc
+	shift
+	timeout 120 "$bin/splitckpt" restart "$img" "$@" > "$out" 2> "$out.err"
+	rc=$?
+	[ $rc = 0 ] || { fail "restart exited $rc" "$out" "$out.err"; return 1; }
+	grep -q '^PASS' "$out" || { fail "no PASS" "$out" "$out.err"; return 1; }
+}
+
+once() {	# once NAME ARGS...: run, checkpoint --kill, restart, PASS
+	local name=$1
+	shift
+	img=$work/$name.img
+	start "$name" "$work/$name.out" "$@" || return 1
+	checkpoint_kill "$pid" || return 1
+	restart_check "$work/$name.restart" || return 1
+}
+
+echo "TAP version 13"
+
+tap_run "one thread: static, stack, heap and mmap memory" once pattern
+tap_run "8 threads: TLS, stacks, pthread_self, mutex/condvar after restart" once threads
+tap_run "signals: handlers, blocked and pending signals, sigaltstack" once signals
+tap_run "an interval timer and a POSIX timer keep firing" once timers
+mkdir -p "$work/files"
+tap_run "files mid-read, mid-write, O_APPEND, FD_CLOEXEC" once files -d "$work/files"
+tap_run "malloc/mmap/munmap/mremap churn before and after" once churn
+
+bigmem() {
+	once bigmem -m 1024 || return 1
+	"$bin/splitckpt" verify "$img" > "$work/verify.out" 2>&1 ||
+		{ fail "verify failed" "$work/verify.out"; return 1; }
+	local size
+	size=$(stat -c %s "$img"/gen-*.img)
+	# ~1 GiB less the holes and never-touched pages is saved, no more.
+	[ "$size" -gt $((900 << 20)) ] && [ "$size" -lt $((1100 << 20)) ] ||
+		{ fail "image of $size bytes for 1 GiB of memory"; return 1; }
+}
+tap_run "1 GiB with PROT_NONE ranges, holes and untouched pages; verify" bigmem
+
+ballast() {
+	img=$work/ballast.img
+	SPLITCKPT_TEST_LH_BALLAST=256 start pattern "$work/ballast.out" || return 1
+	checkpoint_kill "$pid" || return 1
+	local size
+	size=$(stat -c %s "$img"/gen-*.img)
+	[ "$size" -lt $((64 << 20)) ] ||
+		{ fail "image is $size bytes: lower-half memory was saved"; return 1; }
+	if grep -qa 'LH-BALLAST-PAGE!' "$img"/gen-*.img; then
+		fail "the lower half's ballast is in the image"
+		return 1
+	fi
+	SPLITCKPT_TEST_LH_BALLAST=256 restart_check "$work/ballast.restart"
+}
+tap_run "256 MiB of lower-half memory never reaches the image" ballast
+
+running() {
+	local g c prev=0
+	img=$work/counter.img
+	start counter "$work/counter.out" || return 1
+	for g in 1 2 3; do
+		sleep 0.3
+		"$bin/splitckpt" checkpoint "$pid" --dir "$img" > "$work/ck$g.out" 2>&1 ||
+			{ fail "checkpoint $g failed" "$work/ck$g.out"; return 1; }
+		kill -0 "$pid" || { fail "the program died at checkpoint $g"; return 1; }
+	done
+	kill -9 "$pid"
+	wait "$pid" 2>/dev/null
+	for g in 1 2 3; do
+		restart_check "$work/counter.r$g" --generation $g || return 1
+		c=$(sed -n 's/.*counter=\([0-9]*\).*/\1/p' "$work/counter.r$g" | head -1)
+		[ -n "$c" ] && [ "$c" -gt "$prev" ] ||
+			{ fail "generation $g: counter '$c' not above $prev" "$work/counter.r$g"; return 1; }
+		prev=$c
+	done
+}
+tap_run "checkpoints of a running program, restart from each generation" running
+
+chain() {
+	local n out
+	img=$work/chain.img
+	start pattern "$work/chain.out" -r 3 || return 1
+	checkpoint_kill "$pid" || return 1
+	for n in 1 2 3; do
+		out=$work/chain.r$n
+		"$bin/splitckpt" restart "$img" > "$out" 2> "$out.err" &
+		pid=$!
+		pids+=("$pid")
+		wait_line "$out" "^RESTARTED $n " || { fail "restart $n" "$out" "$out.err"; return 1; }
+		[ $n = 3 ] && break
+		checkpoint_kill "$pid" || return 1
+	done
+	wait "$pid" || { fail "last restart exited $?" "$out" "$out.err"; return 1; }
+	grep -q '^PASS' "$out" || { fail "no PASS" "$out"; return 1; }
+	[ "$(ls "$img"/gen-*.img | wc -l)" = 3 ] || { fail "not 3 generations"; return 1; }
+	"$bin/splitckpt" show "$img" > "$work/show.out" 2>&1 &&
+		grep -q '^generation 3' "$work/show.out" ||
+		{ fail "show" "$work/show.out"; return 1; }
+}
+tap_run "chained restarts: 3 checkpoint/restart cycles" chain
+
+failed_ckpt() {
+	img=$work/fail.img
+	start counter "$work/fail.out" || return 1
+	: > "$work/notadir"
+	if "$bin/splitckpt" checkpoint "$pid" --dir "$work/notadir/x" > "$work/f.out" 2>&1; then
+		fail "checkpoint into a file's subdirectory succeeded"
+		return 1
+	fi
+	grep -q "notadir" "$work/f.out" || { fail "unclear error" "$work/f.out"; return 1; }
+	kill -0 "$pid" || { fail "the program died"; return 1; }
+	if "$bin/splitckpt" checkpoint 999999 --dir "$img" > "$work/f2.out" 2>&1; then
+		fail "checkpoint of pid 999999 succeeded"
+		return 1
+	fi
+	grep -q "does not exist" "$work/f2.out" || { fail "unclear error" "$work/f2.out"; return 1; }
+	[ ! -e "$img" ] || [ -z "$(ls -A "$img")" ] || { fail "files left in $img"; return 1; }
+	checkpoint_kill "$pid" || return 1
+	restart_check "$work/fail.restart"
+}
+tap_run "failed checkpoints leave nothing and the program keeps running" failed_ckpt
+
+no_image() {
+	mkdir -p "$work/empty"
+	if "$bin/splitckpt" restart "$work/empty" > "$work/e.out" 2>&1; then
+		fail "restart of an empty directory succeeded"
+		return 1
+	fi
+	grep -q "no checkpoint" "$work/e.out" || fail "unclear error" "$work/e.out"
+}
+tap_run "restart of a directory without a checkpoint fails clearly" no_image
+
+corrupt() {
+	img=$work/corrupt.img
+	start pattern "$work/corrupt.out" || return 1
+	checkpoint_kill "$pid" || return 1
+	# Flip one byte in the middle of the page data.
+	printf '\xff' | dd of="$img/gen-00000001.img" bs=1 seek=$((4096 * 40)) conv=notrunc status=none
+	if "$bin/splitckpt" verify "$img" > "$work/c.out" 2>&1; then
+		fail "verify accepted a corrupt image"
+		return 1
+	fi
+	if timeout 60 "$bin/splitckpt" restart "$img" > "$work/c2.out" 2>&1; then
+		fail "restart accepted a corrupt image" "$work/c2.out"
+		return 1
+	fi
+	grep -q "reading the program's memory: Bad message" "$work/c2.out" ||
+		fail "unclear error" "$work/c2.out"
+}
+tap_run "a corrupt image is refused by verify and by restart" corrupt
+
+status() {
+	"$bin/splitckpt-run" /bin/true || { fail "true: $?"; return 1; }
+	"$bin/splitckpt-run" /bin/false; [ $? = 1 ] || { fail "false"; return 1; }
+	"$bin/splitckpt-run" sh -c 'exit 7'; [ $? = 7 ] || { fail "exit 7"; return 1; }
+	"$bin/splitckpt-run" "$work/no-such-program" 2> "$work/n.err"
+	[ $? = 127 ] && grep -q "command not found\|No such file" "$work/n.err" ||
+		{ fail "missing program" "$work/n.err"; return 1; }
+}
+tap_run "exit status is the program's; a missing program is 127" status
+
+args() {
+	local out
+	out=$(echo "a line" | FOO=bar "$bin/splitckpt-run" "$vic/args" one 'two words' '')
+	[ $? = 3 ] || { fail "status"; return 1; }
+	[ "$out" = "argc=4
+argv[0]=$vic/args
+argv[1]=one
+argv[2]=two words
+argv[3]=
+FOO=bar
+stdin=a line" ] || { fail "output: $out"; return 1; }
+	out=$(cd "$vic" && "$bin/splitckpt-run" ./args x < /dev/null | sed -n 2p)
+	[ "$out" = "argv[0]=./args" ] || { fail "argv[0]: $out"; return 1; }
+}
+tap_run "argv, environment and stdin reach the program unchanged" args
+
+refuse() {
+	if ! gcc -static -o "$work/static" -x c - <<<'int main(void){return 0;}' 2>/dev/null; then
+		echo "# no static libc"
+		return 0
+	fi
+	"$bin/splitckpt-run" "$work/static" 2> "$work/s.err"
+	[ $? = 126 ] && grep -q "statically linked" "$work/s.err" ||
+		{ fail "static" "$work/s.err"; return 1; }
+	cp "$vic/args" "$work/suid"
+	chmod u+s "$work/suid"
+	"$bin/splitckpt-run" "$work/suid" 2> "$work/u.err"
+	[ $? = 126 ] && grep -q "setuid" "$work/u.err" || { fail "setuid" "$work/u.err"; return 1; }
+}
+tap_run "static and setuid programs are refused" refuse
+
+scripts() {
+	printf '#!/bin/sh\necho "script $1"\n' > "$work/s.sh"
+	chmod +x "$work/s.sh"
+	[ "$("$bin/splitckpt-run" "$work/s.sh" arg)" = "script arg" ] || fail "script"
+}
+tap_run "a #! script runs with its interpreter" scripts
+
+tap_done
