@@ -63,7 +63,7 @@ check "$dev is a character device" test -c "$dev"
 check "$dev is mode 0666" test "$(stat -c %a "$dev")" = 666
 
 for t in "$tests"/*; do
-	[ -x "$t" ] || continue
+	[ -f "$t" ] && [ -x "$t" ] || continue
 	selftest "$(basename "$t")" "$t"
 	selftest "$(basename "$t") as nobody" \
 		setpriv --reuid=65534 --regid=65534 --clear-groups "$t"
