@@ -48,6 +48,7 @@ host_ksft() {	# host_ksft NAME: a kselftest-harness program run on the host
 
 {
 	scripts/lint.sh
+	host_ksft image
 	selftests/rt-suite.sh "$build"
 	scripts/vm-selftest.sh 6.1
 	for series in $(scripts/kernels.sh series); do

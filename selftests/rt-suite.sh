@@ -100,6 +100,21 @@ mkdir -p "$work/files"
 tap_run "files mid-read, mid-write, O_APPEND, FD_CLOEXEC" once files -d "$work/files"
 tap_run "malloc/mmap/munmap/mremap churn before and after" once churn
 
+vanished() {
+	img=$work/vanished.img
+	mkdir -p "$work/v"
+	start files "$work/vanished.out" -d "$work/v" || return 1
+	checkpoint_kill "$pid" || return 1
+	rm "$work/v/in"
+	timeout 60 "$bin/splitckpt" restart "$img" > "$work/vanished.r" 2>&1
+	[ $? = 125 ] || { fail "restart did not fail with 125" "$work/vanished.r"; return 1; }
+	grep -q "reopening $work/v/in (fd [0-9]*): No such file or directory" "$work/vanished.r" ||
+		{ fail "unclear error" "$work/vanished.r"; return 1; }
+	grep -q PASS "$work/vanished.r" && { fail "the program ran"; return 1; }
+	return 0
+}
+tap_run "a file that vanished stops the restart with a clear error" vanished
+
 bigmem() {
 	once bigmem -m 1024 || return 1
 	"$bin/splitckpt" verify "$img" > "$work/verify.out" 2>&1 ||
