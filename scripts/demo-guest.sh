@@ -22,5 +22,5 @@ step "splitckpt info"
 step "rmmod splitckpt"
 rmmod splitckpt
 echo
-echo "The demo grows with the project: checkpoint and restart of a sample"
-echo "program join it with the split-process runtime (see README, Status)."
+echo "Next for the module: range tags and checkpoint requests, then"
+echo "incremental checkpoints through the agent (see README, Status)."
