@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* Generation files: writer and reader (see image.h). */
 #include <dirent.h>
+#include <pthread.h>
+#include <signal.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -534,9 +536,50 @@ const struct splitckpt_img_rec *sp_img_next(const struct sp_img *img,
 }
 
 /*
+ * Checksums of restored pages are checked by a few threads while the next
+ * reads are in flight: the first touch of freshly read memory is what
+ * costs, and it parallelises.
+ */
+struct hashq {
+	pthread_mutex_t lock;
+	pthread_cond_t more;
+	const struct splitckpt_img_pages **v;
+	size_t produced, consumed, checked;
+	int closed, bad;
+};
+
+static int hashq_take(struct hashq *q, int wait)
+{
+	const struct splitckpt_img_pages *p;
+	int bad;
+
+	pthread_mutex_lock(&q->lock);
+	while (wait && q->consumed == q->produced && !q->closed)
+		pthread_cond_wait(&q->more, &q->lock);
+	if (q->consumed == q->produced || q->bad) {
+		pthread_mutex_unlock(&q->lock);
+		return 0;
+	}
+	p = q->v[q->consumed++];
+	pthread_mutex_unlock(&q->lock);
+	bad = XXH3_64bits((void *)p->addr, p->len) != p->xxh3;
+	pthread_mutex_lock(&q->lock);
+	q->bad |= bad;
+	q->checked++;
+	pthread_mutex_unlock(&q->lock);
+	return 1;
+}
+
+static void *hasher(void *arg)
+{
+	while (hashq_take(arg, 1))
+		;
+	return NULL;
+}
+
+/*
  * Read each PAGES record inside [start, end) to its address (or, with
- * @scratch, into that buffer), keeping QD reads in flight and checking each
- * checksum as its read completes, while the others are still in flight.
+ * @scratch, into that buffer), keeping QD reads in flight.
  */
 static int64_t read_pages(struct sp_img *img, uint64_t start, uint64_t end,
 			  void *scratch)
@@ -544,13 +587,31 @@ static int64_t read_pages(struct sp_img *img, uint64_t start, uint64_t end,
 	const struct splitckpt_img_rec *rec = NULL;
 	const struct splitckpt_img_pages *slot[QD];
 	int fd = img->dfd >= 0 ? img->dfd : img->fd, depth = scratch ? 1 : QD;
-	int r, inflight = 0, done = 0, i;
+	int r, inflight = 0, done = 0, i, nthreads = 0;
+	struct hashq q = { .lock = PTHREAD_MUTEX_INITIALIZER,
+			   .more = PTHREAD_COND_INITIALIZER };
+	pthread_t th[3];
 	struct io_uring ring;
 	int64_t total = 0;
 
+	if (!scratch) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		sigset_t all, old;
+
+		q.v = malloc(img->h.nr_records * sizeof(*q.v));
+		if (!q.v)
+			return -ENOMEM;
+		/* Helpers take no signals: they may run in a restarting program. */
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		for (i = 0; i < 3 && i < cpus - 1; i++)
+			if (!pthread_create(&th[i], NULL, hasher, &q))
+				nthreads++;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
 	r = io_uring_queue_init(QD, &ring, 0);
 	if (r)
-		return r;
+		goto out_threads;
 	for (i = 0; i < QD; i++)
 		slot[i] = NULL;
 	while (!done || inflight) {
@@ -608,15 +669,39 @@ static int64_t read_pages(struct sp_img *img, uint64_t start, uint64_t end,
 		}
 		if (r < 0)
 			goto out;
-		if (XXH3_64bits(dst, p->len) != p->xxh3) {
-			r = -EBADMSG;
-			goto out;
-		}
 		total += p->len;
+		if (scratch) {
+			if (XXH3_64bits(dst, p->len) != p->xxh3) {
+				r = -EBADMSG;
+				goto out;
+			}
+			continue;
+		}
+		pthread_mutex_lock(&q.lock);
+		q.v[q.produced++] = p;
+		pthread_cond_signal(&q.more);
+		pthread_mutex_unlock(&q.lock);
+		if (!nthreads || inflight < depth / 2)
+			hashq_take(&q, 0);
 	}
 	r = 0;
 out:
 	io_uring_queue_exit(&ring);
+out_threads:
+	if (!scratch) {
+		/* Help with what is left, then collect the verdict. */
+		while (!r && hashq_take(&q, 0))
+			;
+		pthread_mutex_lock(&q.lock);
+		q.closed = 1;
+		pthread_cond_broadcast(&q.more);
+		pthread_mutex_unlock(&q.lock);
+		for (i = 0; i < nthreads; i++)
+			pthread_join(th[i], NULL);
+		if (!r && (q.bad || q.checked != q.produced))
+			r = -EBADMSG;
+		free(q.v);
+	}
 	return r < 0 ? r : total;
 }
 
