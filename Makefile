@@ -27,7 +27,7 @@ include scripts/cflags.mk
 override CFLAGS += -MMD -MP
 override CPPFLAGS += -D_GNU_SOURCE -Iuapi -Ilib/include -Ilib
 
-LIB_SRCS := lib/kmod.c lib/image.c lib/ctlclient.c
+LIB_SRCS := lib/kmod.c lib/image.c lib/ctlclient.c lib/util.c
 LIB	:= $(BUILD)/lib/libsplitckpt.a
 # The runtime (lower half).  Bound at load time (-z now): its handlers run
 # with the upper half's TLS and must never enter the lazy-binding resolver.

@@ -20,16 +20,6 @@
 #define EXIT_FAIL	1
 #define EXIT_USAGE	2
 
-static int absolute(const char *path, char *out, size_t len)
-{
-	char cwd[PATH_MAX];
-
-	if (path[0] == '/')
-		return snprintf(out, len, "%s", path) < (int)len ? 0 : -ENAMETOOLONG;
-	if (!getcwd(cwd, sizeof(cwd)))
-		return -errno;
-	return snprintf(out, len, "%s/%s", cwd, path) < (int)len ? 0 : -ENAMETOOLONG;
-}
 
 int cmd_checkpoint(int argc, char **argv)
 {
@@ -49,7 +39,7 @@ int cmd_checkpoint(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "d:k", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
-			r = absolute(optarg, req.dir, sizeof(req.dir));
+			r = sp_abspath(optarg, req.dir, sizeof(req.dir));
 			if (r) {
 				fprintf(stderr, "splitckpt: checkpoint: %s: %s\n",
 					optarg, strerror(-r));

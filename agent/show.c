@@ -61,6 +61,28 @@ static int parse(int argc, char **argv, const char **dir, uint64_t *gen)
 	return *dir ? 0 : EXIT_USAGE;
 }
 
+/*
+ * "CMD DIR [--generation N]": the directory as an fd, or -1 with *status
+ * set to the exit status.
+ */
+static int open_args(const char *cmd, int argc, char **argv, const char **dir,
+		     uint64_t *gen, int *status)
+{
+	int dfd;
+
+	if (parse(argc, argv, dir, gen)) {
+		fprintf(stderr, "usage: splitckpt %s DIR [--generation N]\n", cmd);
+		*status = EXIT_USAGE;
+		return -1;
+	}
+	dfd = open(*dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		fprintf(stderr, "splitckpt: %s: %s: %s\n", cmd, *dir, strerror(errno));
+		*status = EXIT_FAIL;
+	}
+	return dfd;
+}
+
 static void sigset_str(char *out, size_t len, uint64_t set)
 {
 	size_t n = 0;
@@ -186,15 +208,9 @@ int cmd_show(int argc, char **argv)
 	uint64_t gen;
 	int dfd, r;
 
-	if (parse(argc, argv, &dir, &gen)) {
-		fprintf(stderr, "usage: splitckpt show DIR [--generation N]\n");
-		return EXIT_USAGE;
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0) {
-		fprintf(stderr, "splitckpt: show: %s: %s\n", dir, strerror(errno));
-		return EXIT_FAIL;
-	}
+	dfd = open_args("show", argc, argv, &dir, &gen, &r);
+	if (dfd < 0)
+		return r;
 	r = sp_img_open(dfd, gen, &img);
 	close(dfd);
 	if (r) {
@@ -212,15 +228,9 @@ int cmd_verify(int argc, char **argv)
 	const char *dir;
 	int dfd, n, i, bad = 0;
 
-	if (parse(argc, argv, &dir, &gen)) {
-		fprintf(stderr, "usage: splitckpt verify DIR [--generation N]\n");
-		return EXIT_USAGE;
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0) {
-		fprintf(stderr, "splitckpt: verify: %s: %s\n", dir, strerror(errno));
-		return EXIT_FAIL;
-	}
+	dfd = open_args("verify", argc, argv, &dir, &gen, &n);
+	if (dfd < 0)
+		return n;
 	if (gen) {
 		one = gen;
 		gens = &one;

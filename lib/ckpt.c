@@ -44,13 +44,10 @@ struct ckpt {
 static int fail(struct ckpt *c, int r, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(c->msg, c->msglen, fmt, ap);
+	sp_explain(c->msg, c->msglen, r, fmt, ap);
 	va_end(ap);
-	if (n >= 0 && (size_t)n < c->msglen)
-		snprintf(c->msg + n, c->msglen - n, ": %s", strerror(-r));
 	return r;
 }
 

@@ -117,13 +117,10 @@ struct restore {
 static int fail(struct restore *s, int r, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(s->msg, s->msglen, fmt, ap);
+	sp_explain(s->msg, s->msglen, r, fmt, ap);
 	va_end(ap);
-	if (n >= 0 && (size_t)n < s->msglen && r)
-		snprintf(s->msg + n, s->msglen - n, ": %s", strerror(-r));
 	return r;
 }
 

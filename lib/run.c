@@ -44,16 +44,6 @@ static void warn(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-static int absolute(const char *path, char *out, size_t outlen)
-{
-	char cwd[PATH_MAX];
-
-	if (path[0] == '/')
-		return snprintf(out, outlen, "%s", path) < (int)outlen ? 0 : -ENAMETOOLONG;
-	if (!getcwd(cwd, sizeof(cwd)))
-		return -errno;
-	return snprintf(out, outlen, "%s/%s", cwd, path) < (int)outlen ? 0 : -ENAMETOOLONG;
-}
 
 /*
  * Test hook: a lower-half allocation that must never show up in an image
@@ -80,7 +70,7 @@ static void make_ballast(void)
 static int do_restore(const char *dir, uint64_t gen)
 {
 	char msg[1024] = "", abs[PATH_MAX];
-	int r = absolute(dir, abs, sizeof(abs));
+	int r = sp_abspath(dir, abs, sizeof(abs));
 
 	if (r) {
 		fprintf(stderr, "splitckpt-run: restart: %s: %s\n", dir, strerror(-r));
@@ -171,13 +161,13 @@ int main(int argc, char **argv)
 		return r == -ENOENT ? 127 : 126;
 	}
 	if (dir && dir[0]) {
-		r = absolute(dir, sp_default_dir, sizeof(sp_default_dir));
+		r = sp_abspath(dir, sp_default_dir, sizeof(sp_default_dir));
 	} else {
 		char name[PATH_MAX], rel[PATH_MAX + 64];
 
 		snprintf(name, sizeof(name), "%s", prog.path);
 		snprintf(rel, sizeof(rel), "splitckpt-%s-%d", basename(name), getpid());
-		r = absolute(rel, sp_default_dir, sizeof(sp_default_dir));
+		r = sp_abspath(rel, sp_default_dir, sizeof(sp_default_dir));
 	}
 	if (r) {
 		fprintf(stderr, "splitckpt-run: image directory: %s\n", strerror(-r));

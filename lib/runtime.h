@@ -116,7 +116,14 @@ typedef void (*sp_warn_fn)(const char *fmt, ...);
 int sp_restore(const char *dir, uint64_t gen, sp_warn_fn warn, char *msg,
 	       size_t msglen);
 
-/* util */
+/* util.c */
+#include <stdarg.h>
+/* @path made absolute against the working directory. */
+int sp_abspath(const char *path, char *out, size_t len);
+/* Format "what: strerror(-r)" into @msg; returns @r. */
+int sp_explain(char *msg, size_t len, int r, const char *fmt, va_list ap);
+
+/* ctl.c */
 int sp_mkdir_p(const char *path);
 int sp_fd_high(int fd);
 

@@ -6,8 +6,8 @@
 #   full checkpoint throughput / dd oflag=direct write throughput  (goal >= 0.9)
 #   restart time / dd iflag=direct read time of the image          (goal <= 1.2)
 #   restart time / a plain eager restore: reading the image (1 MiB O_DIRECT
-#     reads) into
-#     fresh memory and touching each page once (scripts/bench-floor.c)
+#     reads) into fresh memory and touching each page once
+#     (scripts/bench-floor.c)
 #   time to stop all threads (freeze)
 #
 # BENCH_MIB (default 1024) sets the program's size, BENCH_DIR the file

@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* Small helpers shared by the runtime and the tools. */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runtime.h"
+
+int sp_abspath(const char *path, char *out, size_t len)
+{
+	char cwd[PATH_MAX];
+
+	if (path[0] == '/')
+		return snprintf(out, len, "%s", path) < (int)len ? 0 : -ENAMETOOLONG;
+	if (!getcwd(cwd, sizeof(cwd)))
+		return -errno;
+	return snprintf(out, len, "%s/%s", cwd, path) < (int)len ? 0 : -ENAMETOOLONG;
+}
+
+int sp_explain(char *msg, size_t len, int r, const char *fmt, va_list ap)
+{
+	int n = vsnprintf(msg, len, fmt, ap);
+
+	if (n >= 0 && (size_t)n < len && r)
+		snprintf(msg + n, len - n, ": %s", strerror(-r));
+	return r;
+}
