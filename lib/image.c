@@ -168,12 +168,13 @@ int sp_imgw_open(int dirfd, struct sp_imgw **out)
 	gen_name(w->tmp, sizeof(w->tmp), w->gen, 1);
 	gen_name(w->name, sizeof(w->name), w->gen, 0);
 	unlinkat(dirfd, w->tmp, 0);
-	w->fd = openat(dirfd, w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_DIRECT, 0600);
-	w->direct = 1;
-	if (w->fd < 0 && errno == EINVAL) {
-		w->fd = openat(dirfd, w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		w->direct = 0;
-	}
+	w->fd = openat(dirfd, w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	/*
+	 * O_DIRECT when the file system has it (not tmpfs before 6.6); asked
+	 * for afterwards, since a refused open(O_CREAT|O_DIRECT) may still
+	 * have created the file.
+	 */
+	w->direct = w->fd >= 0 && !fcntl(w->fd, F_SETFL, O_DIRECT);
 	if (w->fd < 0) {
 		r = -errno;
 		free(w);
