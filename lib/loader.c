@@ -294,6 +294,39 @@ out_close:
 	return r;
 }
 
+static int read_auxv(Elf64_auxv_t **out)
+{
+	size_t cap = 4096, len = 0;
+	char *buf = malloc(cap);
+	int fd = open("/proc/self/auxv", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0 || !buf) {
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+		return -ENOMEM;
+	}
+	while ((n = read(fd, buf + len, cap - len)) > 0) {
+		len += n;
+		if (len == cap) {
+			char *b = realloc(buf, cap *= 2);
+
+			if (!b)
+				break;
+			buf = b;
+		}
+	}
+	close(fd);
+	if (n < 0 || len < sizeof(Elf64_auxv_t) || len % sizeof(Elf64_auxv_t) ||
+	    ((Elf64_auxv_t *)(buf + len))[-1].a_type != AT_NULL) {
+		free(buf);
+		return -EIO;
+	}
+	*out = (Elf64_auxv_t *)buf;
+	return 0;
+}
+
 static uint64_t stack_size(void)
 {
 	struct rlimit rl;
@@ -331,7 +364,7 @@ int sp_prog_prepare(const struct sp_prog *prog, char *const argv[],
 	uint64_t size = stack_size(), top, bias = 0, *v, *auxv;
 	size_t argc, envc, i, nwords, nauxv = 0, k;
 	struct stack_builder b;
-	const Elf64_auxv_t *a;
+	Elf64_auxv_t *a, *given = NULL;
 	Elf64_Ehdr eh;
 	char *random, *execfn, *platform = NULL, **uargv, **uenv;
 	long m;
@@ -391,8 +424,12 @@ int sp_prog_prepare(const struct sp_prog *prog, char *const argv[],
 	    !(platform = push_str(&b, (const char *)getauxval(AT_PLATFORM))))
 		goto out;
 
-	/* Count the auxiliary vector we were given. */
-	for (a = (const Elf64_auxv_t *)(envp + envc + 1); ; a++) {
+	/* The auxiliary vector the kernel gave us. */
+	r = read_auxv(&given);
+	if (r)
+		goto out;
+	r = -E2BIG;
+	for (a = given; ; a++) {
 		nauxv++;
 		if (a->a_type == AT_NULL)
 			break;
@@ -412,7 +449,7 @@ int sp_prog_prepare(const struct sp_prog *prog, char *const argv[],
 		v[k++] = (uint64_t)uenv[i];
 	v[k++] = 0;
 	auxv = &v[k];
-	for (a = (const Elf64_auxv_t *)(envp + envc + 1); a->a_type != AT_NULL; a++) {
+	for (a = given; a->a_type != AT_NULL; a++) {
 		uint64_t val = a->a_un.a_val;
 
 		switch (a->a_type) {
@@ -460,6 +497,7 @@ int sp_prog_prepare(const struct sp_prog *prog, char *const argv[],
 	*sp = (uint64_t)v;
 	r = 0;
 out:
+	free(given);
 	free(uargv);
 	free(uenv);
 	return r;

@@ -21,6 +21,7 @@
 #include <sys/rseq.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/ucontext.h>
 
 #include "band.h"
 #include "image.h"
@@ -51,6 +52,31 @@ __asm__(".text\n"
 	"	ud2\n"
 	"1:	ret\n"
 	".size sp_clone_thread, .-sp_clone_thread\n");
+
+/*
+ * The frame's XSAVE area may name state components this CPU does not
+ * have (restart on another CPU): keep only what XCR0 enables, or the
+ * kernel refuses the whole frame.  The lost components' registers start
+ * from their initial state.
+ */
+static void fit_xsave(uint64_t frame)
+{
+	ucontext_t *uc = (ucontext_t *)frame;
+	unsigned char *fx = (unsigned char *)uc->uc_mcontext.fpregs;
+	struct _fpx_sw_bytes *sw;	/* glibc's <bits/sigcontext.h> */
+	uint32_t lo, hi;
+	uint64_t xcr0;
+
+	if (!fx)
+		return;
+	sw = (struct _fpx_sw_bytes *)(fx + 464);
+	if (sw->magic1 != FP_XSTATE_MAGIC1)
+		return;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	xcr0 = (uint64_t)hi << 32 | lo;
+	*(uint64_t *)(fx + 512) &= xcr0;	/* XSAVE header: XSTATE_BV */
+	sw->xstate_bv &= xcr0;			
+}
 
 __attribute__((noreturn)) static void sigreturn_to(uint64_t frame)
 {
@@ -94,6 +120,7 @@ __attribute__((noreturn)) static void become(struct rthread *t)
 	sp_raw_futex_wake(&rs.ready);
 	while (!__atomic_load_n(&rs.go, __ATOMIC_ACQUIRE))
 		sp_raw_futex_wait(&rs.go, 0);
+	fit_xsave(r->frame);
 	sigreturn_to(r->frame);
 }
 

@@ -50,6 +50,8 @@ host_ksft() {	# host_ksft NAME: a kselftest-harness program run on the host
 	scripts/lint.sh
 	host_ksft image
 	selftests/rt-suite.sh "$build"
+	scripts/xk-restart.sh 6.1 6.12 "$build"
+	scripts/xk-restart.sh 6.12 6.1 "$build"
 	scripts/vm-selftest.sh 6.1
 	for series in $(scripts/kernels.sh series); do
 		suite_vm "$series"
