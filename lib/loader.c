@@ -358,6 +358,17 @@ static char *push_str(struct stack_builder *b, const char *s)
 	return dst;
 }
 
+/* Copy @s to *@p and advance it. */
+static char *put_str(uintptr_t *p, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *dst = (char *)*p;
+
+	memcpy(dst, s, n);
+	*p += n;
+	return dst;
+}
+
 int sp_prog_prepare(const struct sp_prog *prog, char *const argv[],
 		    char *const envp[], uint64_t *entry, uint64_t *sp)
 {
@@ -401,28 +412,42 @@ int sp_prog_prepare(const struct sp_prog *prog, char *const argv[],
 		goto out;
 	}
 	r = -E2BIG;
-	b.str -= 16;
+	/*
+	 * Strings in the kernel's order, ascending from below the top:
+	 * argv, environ, execfn; below them the platform and AT_RANDOM.
+	 */
+	{
+		const char *head[4] = { prog->interp, "--argv0", argv[0], prog->path };
+		size_t total = strlen(prog->path) + 1;
+		uintptr_t p;
+
+		for (i = 0; i < 4; i++)
+			total += strlen(head[i]) + 1;
+		for (i = 1; i < argc; i++)
+			total += strlen(argv[i]) + 1;
+		for (i = 0; i < envc; i++)
+			total += strlen(envp[i]) + 1;
+		if (total > size / 4)
+			goto out;
+		p = b.str - total;
+		b.str = p;
+		for (i = 0; i < 4; i++)
+			uargv[i] = put_str(&p, head[i]);
+		for (i = 1; i < argc; i++)
+			uargv[i + 3] = put_str(&p, argv[i]);
+		for (i = 0; i < envc; i++)
+			uenv[i] = put_str(&p, envp[i]);
+		execfn = put_str(&p, prog->path);
+	}
+	if (getauxval(AT_PLATFORM) &&
+	    !(platform = push_str(&b, (const char *)getauxval(AT_PLATFORM))))
+		goto out;
+	b.str = (b.str - 16) & ~15UL;
 	random = (char *)b.str;
 	if (getrandom(random, 16, 0) != 16) {
 		r = -errno;
 		goto out;
 	}
-	uargv[0] = push_str(&b, prog->interp);
-	uargv[1] = push_str(&b, "--argv0");
-	uargv[2] = push_str(&b, argv[0]);
-	uargv[3] = push_str(&b, prog->path);
-	execfn = uargv[3];
-	for (i = 1; i < argc; i++)
-		if (!(uargv[i + 3] = push_str(&b, argv[i])))
-			goto out;
-	for (i = 0; i < envc; i++)
-		if (!(uenv[i] = push_str(&b, envp[i])))
-			goto out;
-	if (!uargv[0] || !uargv[1] || !uargv[2] || !uargv[3])
-		goto out;
-	if (getauxval(AT_PLATFORM) &&
-	    !(platform = push_str(&b, (const char *)getauxval(AT_PLATFORM))))
-		goto out;
 
 	/* The auxiliary vector the kernel gave us. */
 	r = read_auxv(&given);
