@@ -4,8 +4,10 @@
  *
  * A seccomp filter makes mmap, munmap, mremap, brk, shmat, shmdt,
  * rt_sigaction and rt_sigprocmask raise SIGSYS when - and only when - they
- * are issued from upper-half code (an instruction pointer inside the band, or
- * inside a non-PIE program's own segments).  The syscall-matching part of the
+ * are issued from upper-half code: an instruction pointer inside the band,
+ * where the upper half's ld.so, libc and libraries live.  (A non-PIE
+ * program's own segments are left out: the filter outlives execve(), and
+ * a program started later could sit at the same address.)  The syscall-matching part of the
  * filter is built by libseccomp; a short prologue in front of it compares the
  * instruction pointer, which libseccomp cannot express.  The SIGSYS handler
  * then performs the call on the upper half's behalf from lower-half code
@@ -472,7 +474,7 @@ out_release:
 #define IP_LO	offsetof(struct seccomp_data, instruction_pointer)
 #define IP_HI	(IP_LO + 4)
 
-int sp_memtrap_install(uint64_t exec_start, uint64_t exec_end)
+int sp_memtrap_install(void)
 {
 	struct sock_filter *body = NULL, *prog;
 	struct sock_fprog fprog;
@@ -482,36 +484,22 @@ int sp_memtrap_install(uint64_t exec_start, uint64_t exec_end)
 	r = memtrap_seccomp_body(&body, &n);
 	if (r)
 		return r;
-	prog = calloc(n + 16, sizeof(*prog));
+	prog = calloc(n + 8, sizeof(*prog));
 	if (!prog) {
 		free(body);
 		return -ENOMEM;
 	}
 	/*
-	 * Prologue: an instruction pointer outside the band (and outside a
-	 * non-PIE program's segments) is lower-half code: allow.  The band
-	 * is aligned to 2^44, so its upper 32 bits decide.
+	 * Prologue: an instruction pointer outside the band is lower-half
+	 * code: allow.  The band is aligned to 2^44, so the upper 32 bits of
+	 * the instruction pointer decide.
 	 */
 	prog[p++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, IP_HI);
 	prog[p++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K,
-						 SP_BAND_END >> 32, 5, 0);
+						 SP_BAND_END >> 32, 1, 0);
 	prog[p++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K,
-						 SP_BAND_START >> 32, 5, 0);
-	if (exec_end > exec_start && (exec_start >> 32) == ((exec_end - 1) >> 32)) {
-		prog[p++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-							 exec_start >> 32, 0, 3);
-		prog[p++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, IP_LO);
-		prog[p++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K,
-							 (uint32_t)exec_start, 0, 1);
-		prog[p++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K,
-							 (uint32_t)exec_end, 0, 1);
-	} else {
-		prog[p++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA, 0, 0, 0);
-		prog[p++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA, 0, 0, 0);
-		prog[p++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA, 0, 0, 0);
-		prog[p++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA, 0, 0, 0);
-	}
-	/* p == 7: allow; p == 8: libseccomp's program. */
+						 SP_BAND_START >> 32, 1, 0);
+	/* p == 3: allow; p == 4: libseccomp's program. */
 	prog[p++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 	memcpy(&prog[p], body, n * sizeof(*body));
 	free(body);

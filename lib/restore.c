@@ -514,7 +514,7 @@ int sp_restore(const char *dir, uint64_t gen, sp_warn_fn warn, char *msg,
 		r = sp_ctl_start();
 	if (r)
 		return fail(&s, r, "starting the runtime");
-	r = sp_memtrap_install(s.proc->exec_start, s.proc->exec_end);
+	r = sp_memtrap_install();	/* the band only, as at launch */
 	if (r)
 		return fail(&s, r, "installing the system call filter");
 	for (i = 0; i < s.nr_threads; i++) {

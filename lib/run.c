@@ -193,7 +193,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "splitckpt-run: starting the runtime: %s\n", strerror(-r));
 		return 126;
 	}
-	r = sp_memtrap_install(prog.exec_start, prog.exec_end);
+	/*
+	 * The band only: a non-PIE program's own segments stay out of the
+	 * filter, which outlives execve(), so that programs it runs (a Go or
+	 * static binary at the same address) are not trapped.
+	 */
+	r = sp_memtrap_install();
 	if (r) {
 		fprintf(stderr, "splitckpt-run: installing the system call filter: %s\n",
 			strerror(-r));

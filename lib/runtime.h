@@ -37,7 +37,7 @@ struct sp_ctl_reply {
 
 /* memtrap.c */
 int sp_memtrap_handler(void);
-int sp_memtrap_install(uint64_t exec_start, uint64_t exec_end);
+int sp_memtrap_install(void);
 
 /* freeze.c: stopping and resuming upper-half threads. */
 struct sp_thread {
