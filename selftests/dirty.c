@@ -425,4 +425,139 @@ TEST_F(track, concurrent_writer_and_dontneed_lose_nothing)
 	check_concurrent(_metadata, self, 1);
 }
 
+/* Flags, one per page of [base, +n pages), from the ranges of @r. */
+static int mark_pages(const struct scan_result *r, char *base, long pg, long n,
+		      unsigned char *dirty)
+{
+	memset(dirty, 0, n);
+	for (__u64 i = 0; i < r->arg.nr_ranges; i++)
+		for (__u64 a = r->vec[i].start; a < r->vec[i].end; a += pg) {
+			long idx = ((char *)(uintptr_t)a - base) / pg;
+
+			if (idx < 0 || idx >= n)
+				return -1;
+			dirty[idx] = 1;
+		}
+	return 0;
+}
+
+TEST_F(track, fork_loses_no_write)
+{
+	char *b = self->buf;
+	long pg = self->pg;
+	pid_t child;
+	int status;
+
+	b[5 * pg] = 3;
+	b[6 * pg] = 3;
+	b[500 * pg] = 3;
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		/* The child's copy-on-write copies are not the parent's. */
+		memset(b, 9, 64 * pg);
+		_exit(0);
+	}
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	b[700 * pg] = 3;	/* a copy-on-write fault in the parent */
+	SCAN_ALL(0);
+	ASSERT_EQ(0, self->r.ret);
+	ASSERT_EQ(0, to_pages(&self->r, b, pg, self->dirty));
+	/* Every write is there; fork may make the report a superset. */
+	EXPECT_TRUE(self->dirty[5] && self->dirty[6] && self->dirty[500] &&
+		    self->dirty[700]);
+	EXPECT_EQ(3, b[5 * pg]);	/* the child wrote its own copy */
+	/* Once settled, exact again. */
+	b[800 * pg] = 3;
+	SCAN_ALL(0);
+	ASSERT_EQ(0, self->r.ret);
+	ASSERT_EQ(1, self->r.arg.nr_ranges);
+	EXPECT_EQ((uintptr_t)(b + 800 * pg), self->r.vec[0].start);
+	EXPECT_EQ((uintptr_t)(b + 801 * pg), self->r.vec[0].end);
+}
+
+TEST_F(track, mremap_keeps_dirty_pages)
+{
+	long pg = self->pg;
+	unsigned char d[16];
+	char *r, *r2, *hole;
+
+	/* A 16-page region moved to where a 16-page hole was. */
+	r = mmap(NULL, 16 * pg, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	hole = mmap(NULL, 16 * pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, r);
+	ASSERT_NE(MAP_FAILED, hole);
+	memset(r, 1, 16 * pg);
+	scan(self->fd, r, 16 * pg, 0, NPAGES, &self->r);
+	ASSERT_EQ(0, self->r.ret);
+	r[3 * pg] = 2;
+	r[4 * pg + 7] = 2;
+	r2 = mremap(r, 16 * pg, 16 * pg, MREMAP_MAYMOVE | MREMAP_FIXED, hole);
+	ASSERT_EQ(hole, r2);
+	scan(self->fd, r2, 16 * pg, 0, NPAGES, &self->r);
+	ASSERT_EQ(0, self->r.ret);
+	ASSERT_EQ(0, mark_pages(&self->r, r2, pg, 16, d));
+	EXPECT_TRUE(d[3] && d[4]);
+	r2[9 * pg] = 2;
+	scan(self->fd, r2, 16 * pg, 0, NPAGES, &self->r);
+	ASSERT_EQ(0, self->r.ret);
+	ASSERT_EQ(1, self->r.arg.nr_ranges);
+	EXPECT_EQ((uintptr_t)(r2 + 9 * pg), self->r.vec[0].start);
+	EXPECT_EQ((uintptr_t)(r2 + 10 * pg), self->r.vec[0].end);
+	munmap(r2, 16 * pg);
+}
+
+static long anon_huge_kb(void)
+{
+	char line[256];
+	long kb = 0, v;
+	FILE *f = fopen("/proc/self/smaps_rollup", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "AnonHugePages: %ld", &v) == 1)
+			kb = v;
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+TEST(thp_is_reported_per_2mib)
+{
+	const size_t huge = 2UL << 20;
+	struct scan_result *r = malloc(sizeof(*r));
+	char *raw, *h;
+	int fd;
+
+	ASSERT_NE(NULL, r);
+	fd = open(SPLITCKPT_DEV, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		SKIP(return, "%s: %s", SPLITCKPT_DEV, strerror(errno));
+	raw = mmap(NULL, 2 * huge, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, raw);
+	h = (char *)(((uintptr_t)raw + huge - 1) & ~(huge - 1));
+	if (madvise(h, huge, MADV_HUGEPAGE))
+		SKIP(return, "no transparent huge pages");
+	memset(h, 1, huge);
+	if (anon_huge_kb() < 2048)
+		SKIP(return, "the kernel gave no huge page");
+	ASSERT_EQ(0, attach(fd, 0));
+	scan(fd, h, huge, 0, NPAGES, r);
+	ASSERT_EQ(0, r->ret);
+	/* One byte dirties the whole huge page, reported as one range. */
+	h[12345] = 2;
+	scan(fd, h, huge, 0, NPAGES, r);
+	ASSERT_EQ(0, r->ret);
+	ASSERT_EQ(1, r->arg.nr_ranges);
+	EXPECT_EQ(512, r->arg.nr_pages);
+	EXPECT_EQ((uintptr_t)h, r->vec[0].start);
+	EXPECT_EQ((uintptr_t)h + huge, r->vec[0].end);
+	scan(fd, h, huge, 0, NPAGES, r);
+	ASSERT_EQ(0, r->ret);
+	EXPECT_EQ(0, r->arg.nr_ranges);
+	close(fd);
+	free(r);
+}
+
 TEST_HARNESS_MAIN
