@@ -45,21 +45,27 @@ static void scan(int fd, void *start, size_t len, __u32 flags, __u64 vec_len,
 	r->ret = sc_ioctl(fd, SPLITCKPT_IOC_DIRTY_SCAN, &r->arg);
 }
 
+/* Flags, one per page of [base, +n pages), from the ranges of @r. */
+static int mark_pages(const struct scan_result *r, char *base, long pg, long n,
+		      unsigned char *dirty)
+{
+	memset(dirty, 0, n);
+	for (__u64 i = 0; i < r->arg.nr_ranges; i++)
+		for (__u64 a = r->vec[i].start; a < r->vec[i].end; a += pg) {
+			long idx = ((char *)(uintptr_t)a - base) / pg;
+
+			if (idx < 0 || idx >= n)
+				return -1;
+			dirty[idx] = 1;
+		}
+	return 0;
+}
+
 /* Expands the reported ranges into one flag per page of [base, +NPAGES). */
 static int to_pages(const struct scan_result *r, char *base, long pg,
 		    unsigned char *dirty)
 {
-	memset(dirty, 0, NPAGES);
-	for (__u64 i = 0; i < r->arg.nr_ranges; i++) {
-		for (__u64 a = r->vec[i].start; a < r->vec[i].end; a += pg) {
-			long idx = ((char *)(uintptr_t)a - base) / pg;
-
-			if (idx < 0 || idx >= NPAGES)
-				return -1;
-			dirty[idx] = 1;
-		}
-	}
-	return 0;
+	return mark_pages(r, base, pg, NPAGES, dirty);
 }
 
 FIXTURE(track)
@@ -423,22 +429,6 @@ TEST_F(track, concurrent_writer_loses_nothing)
 TEST_F(track, concurrent_writer_and_dontneed_lose_nothing)
 {
 	check_concurrent(_metadata, self, 1);
-}
-
-/* Flags, one per page of [base, +n pages), from the ranges of @r. */
-static int mark_pages(const struct scan_result *r, char *base, long pg, long n,
-		      unsigned char *dirty)
-{
-	memset(dirty, 0, n);
-	for (__u64 i = 0; i < r->arg.nr_ranges; i++)
-		for (__u64 a = r->vec[i].start; a < r->vec[i].end; a += pg) {
-			long idx = ((char *)(uintptr_t)a - base) / pg;
-
-			if (idx < 0 || idx >= n)
-				return -1;
-			dirty[idx] = 1;
-		}
-	return 0;
 }
 
 TEST_F(track, fork_loses_no_write)
