@@ -108,7 +108,7 @@ static void show_vma(const struct sp_img *img, const struct splitckpt_img_vma *v
 		    p->addr < v->end)
 			saved += p->len;
 	}
-	printf("  %012" PRIx64 "-%012" PRIx64 " %c%c%c%c %8" PRIu64 " KiB saved %s%s%s%s%s\n",
+	printf("  %012" PRIx64 "-%012" PRIx64 " %c%c%c%c %8" PRIu64 " KiB saved %s%s%s%s%s%s\n",
 	       (uint64_t)v->start, (uint64_t)v->end,
 	       v->prot & PROT_READ ? 'r' : '-', v->prot & PROT_WRITE ? 'w' : '-',
 	       v->prot & PROT_EXEC ? 'x' : '-',
@@ -117,6 +117,7 @@ static void show_vma(const struct sp_img *img, const struct splitckpt_img_vma *v
 	       v->flags & SPLITCKPT_VMA_STACK ? "[stack] " : "",
 	       v->flags & SPLITCKPT_VMA_SYSV ? "[sysv shm] " : "",
 	       v->flags & SPLITCKPT_VMA_REMAP ? "[remapped at restart] " : "",
+	       v->flags & SPLITCKPT_VMA_HUGEPAGE ? "[hugepage] " : "",
 	       (const char *)(v + 1));
 }
 

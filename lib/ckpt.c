@@ -203,7 +203,7 @@ static int shm_attached(uint64_t s, uint64_t e)
 }
 
 static int save_vma(struct ckpt *c, uint64_t s, uint64_t e, const char *perms,
-		    uint64_t pgoff, const char *path)
+		    uint64_t pgoff, const char *path, uint32_t madv)
 {
 	struct splitckpt_img_vma v = {
 		.rec.type = SPLITCKPT_REC_VMA,
@@ -228,6 +228,7 @@ static int save_vma(struct ckpt *c, uint64_t s, uint64_t e, const char *perms,
 		v.flags |= SPLITCKPT_VMA_STACK;
 	if (shm_attached(s, e))
 		v.flags |= SPLITCKPT_VMA_SYSV;
+	v.flags |= madv;
 	if (!(v.flags & (SPLITCKPT_VMA_PRIVATE | SPLITCKPT_VMA_SYSV)) &&
 	    (v.flags & SPLITCKPT_VMA_FILE) && !deleted &&
 	    strncmp(path, "/memfd:", 7))
@@ -252,40 +253,83 @@ static int save_vma(struct ckpt *c, uint64_t s, uint64_t e, const char *perms,
 	return r;
 }
 
+/* SPLITCKPT_VMA_* bits for the madvise/mlock state in a VmFlags line. */
+static uint32_t vm_flags(const char *line)
+{
+	static const struct {
+		char name[3];
+		uint32_t bit;
+	} map[] = {
+		{ "hg", SPLITCKPT_VMA_HUGEPAGE }, { "nh", SPLITCKPT_VMA_NOHUGEPAGE },
+		{ "dc", SPLITCKPT_VMA_DONTFORK }, { "wf", SPLITCKPT_VMA_WIPEONFORK },
+		{ "dd", SPLITCKPT_VMA_DONTDUMP }, { "mg", SPLITCKPT_VMA_MERGEABLE },
+		{ "lo", SPLITCKPT_VMA_LOCKED },
+	};
+	uint32_t bits = 0;
+	size_t i;
+
+	for (line += 8; *line; line++) {
+		if (line[0] == ' ' || line[0] == '\n' || !line[1])
+			continue;
+		for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+			if (line[0] == map[i].name[0] && line[1] == map[i].name[1] &&
+			    (line[2] == ' ' || line[2] == '\n' || !line[2]))
+				bits |= map[i].bit;
+		line++;
+	}
+	return bits;
+}
+
+/* Every part of every mapping that belongs to the upper half. */
 static int save_memory(struct ckpt *c)
 {
-	char line[4096 + 128];
-	FILE *f = fopen("/proc/self/maps", "re");
-	int r = 0;
+	char line[4096 + 128], perms[8] = "", path[4096] = "";
+	uint64_t s = 0, e = 0, off = 0;
+	FILE *f = fopen("/proc/self/smaps", "re");
+	int r = 0, have = 0;
 
 	if (!f)
-		return fail(c, -errno, "opening /proc/self/maps");
+		return fail(c, -errno, "opening /proc/self/smaps");
 	while (!r && fgets(line, sizeof(line), f)) {
-		uint64_t s, e, off, dev_ino;
-		char perms[8], path[4096] = "";
+		uint64_t ns, ne, noff;
+		char np[8] = "";
+		uint32_t madv;
 		size_t i;
 		int n = 0;
 
-		(void)dev_ino;
-		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %*s %*u %n",
-			   &s, &e, perms, &off, &n) < 4)
-			continue;
-		if (n && line[n]) {
-			snprintf(path, sizeof(path), "%s", line + n);
-			path[strcspn(path, "\n")] = '\0';
-		}
-		/* Every part of this mapping that belongs to the upper half. */
-		for (i = 0; !r && i < sp_band.n; i++) {
-			uint64_t ps = sp_band.v[i].start, pe = sp_band.v[i].end;
-
-			if (pe <= s)
+		if (!strncmp(line, "VmFlags:", 8)) {
+			if (!have)
 				continue;
-			if (ps >= e)
-				break;
-			ps = ps > s ? ps : s;
-			pe = pe < e ? pe : e;
-			r = save_vma(c, ps, pe, perms, off + (ps - s), path);
+			madv = vm_flags(line);
+			have = 0;
+			for (i = 0; !r && i < sp_band.n; i++) {
+				uint64_t ps = sp_band.v[i].start, pe = sp_band.v[i].end;
+
+				if (pe <= s)
+					continue;
+				if (ps >= e)
+					break;
+				ps = ps > s ? ps : s;
+				pe = pe < e ? pe : e;
+				r = save_vma(c, ps, pe, perms, off + (ps - s), path, madv);
+			}
+			continue;
 		}
+		/*
+		 * A mapping's first line: "start-end perms offset dev inode
+		 * path".  Into temporaries: sscanf() assigns what it matched
+		 * before failing, and "AnonHugePages:" starts with a hex digit.
+		 */
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %*s %*u %n",
+			   &ns, &ne, np, &noff, &n) < 4 || !n)
+			continue;
+		s = ns;
+		e = ne;
+		off = noff;
+		memcpy(perms, np, sizeof(perms));
+		snprintf(path, sizeof(path), "%s", line + n);
+		path[strcspn(path, "\n")] = '\0';
+		have = 1;
 	}
 	fclose(f);
 	return r;

@@ -165,6 +165,33 @@ static int keep(struct restore *s, const struct splitckpt_img_rec *rec)
 	return 0;
 }
 
+static int advise(struct restore *s, const struct splitckpt_img_vma *v)
+{
+	static const struct {
+		uint32_t bit;
+		int advice;
+	} map[] = {
+		{ SPLITCKPT_VMA_HUGEPAGE, MADV_HUGEPAGE },
+		{ SPLITCKPT_VMA_NOHUGEPAGE, MADV_NOHUGEPAGE },
+		{ SPLITCKPT_VMA_DONTFORK, MADV_DONTFORK },
+		{ SPLITCKPT_VMA_WIPEONFORK, MADV_WIPEONFORK },
+		{ SPLITCKPT_VMA_DONTDUMP, MADV_DONTDUMP },
+		{ SPLITCKPT_VMA_MERGEABLE, MADV_MERGEABLE },
+	};
+	uint64_t len = v->end - v->start;
+	size_t i;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if ((v->flags & map[i].bit) &&
+		    madvise((void *)v->start, len, map[i].advice))
+			s->warn("madvise(%#" PRIx64 ", %d) failed: %s", v->start,
+				map[i].advice, strerror(errno));
+	if ((v->flags & SPLITCKPT_VMA_LOCKED) && mlock((void *)v->start, len))
+		s->warn("cannot lock %#" PRIx64 "-%#" PRIx64 " in memory again: %s",
+			v->start, v->end, strerror(errno));
+	return 0;
+}
+
 static int map_vmas(struct restore *s, struct sp_img *img)
 {
 	const struct splitckpt_img_rec *rec;
@@ -212,6 +239,16 @@ static int map_vmas(struct restore *s, struct sp_img *img)
 		}
 		if (sp_raw_failed(m))
 			return fail(s, m, "mapping %#" PRIx64 "-%#" PRIx64, v->start, v->end);
+	}
+	/* madvise state first: huge pages are allocated while loading. */
+	for (rec = sp_img_next(img, NULL); rec; rec = sp_img_next(img, rec)) {
+		const struct splitckpt_img_vma *v = (const void *)rec;
+
+		if (rec->type != SPLITCKPT_REC_VMA)
+			continue;
+		r = advise(s, v);
+		if (r)
+			return r;
 	}
 	r = sp_img_load(img, SP_PAGE_SIZE, UINT64_MAX);
 	if (r)

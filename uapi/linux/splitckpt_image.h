@@ -182,6 +182,14 @@ struct splitckpt_img_thread {
 #define SPLITCKPT_VMA_HEAP	_BITUL(3)	/* the emulated brk heap */
 #define SPLITCKPT_VMA_STACK	_BITUL(4)	/* the main thread's stack */
 #define SPLITCKPT_VMA_SYSV	_BITUL(5)	/* a System V shm attachment */
+/* madvise()/mlock() state, applied again at restart. */
+#define SPLITCKPT_VMA_HUGEPAGE	_BITUL(6)	/* MADV_HUGEPAGE */
+#define SPLITCKPT_VMA_NOHUGEPAGE _BITUL(7)	/* MADV_NOHUGEPAGE */
+#define SPLITCKPT_VMA_DONTFORK	_BITUL(8)	/* MADV_DONTFORK */
+#define SPLITCKPT_VMA_WIPEONFORK _BITUL(9)	/* MADV_WIPEONFORK */
+#define SPLITCKPT_VMA_DONTDUMP	_BITUL(10)	/* MADV_DONTDUMP */
+#define SPLITCKPT_VMA_MERGEABLE	_BITUL(11)	/* MADV_MERGEABLE */
+#define SPLITCKPT_VMA_LOCKED	_BITUL(12)	/* mlock() */
 
 /**
  * struct splitckpt_img_vma - one mapping of the upper half
