@@ -97,14 +97,14 @@ static uint64_t read_hex_field(const char *path, const char *key)
 
 static int save_threads(struct ckpt *c, uint64_t *tid_offset)
 {
-	struct sp_thread *main = NULL;
 	int i, r;
 	uint64_t off;
 
-	for (i = 0; i < c->nr_threads; i++)
-		if (c->threads[i].flags & SPLITCKPT_THREAD_MAIN)
-			main = &c->threads[i];
-	/* Where libc caches each thread's tid in its thread descriptor. */
+	/*
+	 * Where libc caches each thread's tid in its thread descriptor:
+	 * glibc's offset (720 on x86-64) first, else the first offset that
+	 * holds every thread's own tid.
+	 */
 	*tid_offset = 0;
 	for (off = 720; off < 4096; off = off == 720 ? 16 : off + 4) {
 		for (i = 0; i < c->nr_threads; i++) {
@@ -122,7 +122,6 @@ static int save_threads(struct ckpt *c, uint64_t *tid_offset)
 			break;
 		}
 	}
-	(void)main;
 	for (i = 0; i < c->nr_threads; i++) {
 		struct sp_thread *t = &c->threads[i];
 		struct splitckpt_img_thread rec = {
