@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <signal.h>
 #include <sys/mman.h>
 
 #include "cli.h"
@@ -191,6 +192,15 @@ static void show(const struct sp_img *img)
 			       tm->signo, (uint64_t)tm->value, tm->value_ns / 1e9,
 			       tm->interval_ns / 1e9);
 			break;
+		case SPLITCKPT_REC_SIGINFO: {
+			const struct splitckpt_img_siginfo *q = (const void *)r;
+			siginfo_t si;
+
+			memcpy(&si, q->info, sizeof(si));
+			printf("  queued signal %u code %d value %#lx\n", q->signo,
+			       si.si_code, (unsigned long)si.si_value.sival_ptr);
+			break;
+		}
 		case SPLITCKPT_REC_FD:
 			printf("  fd %-4d %-6s flags %#o%s pos %" PRIu64 " %s\n", f->fd,
 			       f->kind < 5 ? kinds[f->kind] : "?", f->oflags,

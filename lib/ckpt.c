@@ -32,6 +32,8 @@ struct sp_ckpt_ctx sp_ckpt_ctx = { .lh_fds = { -1, -1, -1, -1, -1, -1, -1, -1 } 
 
 struct ckpt {
 	struct sp_imgw *w;
+	siginfo_t *queued;	/* process-wide real-time signals taken out */
+	int nr_queued;
 	char *msg;
 	size_t msglen;
 	int pagemap;
@@ -532,6 +534,67 @@ static int save_fds(struct ckpt *c)
 	return 0;
 }
 
+/*
+ * Process-wide real-time signals are queued with data (a POSIX timer's
+ * value, sigqueue()'s payload) that raising them again would lose: take
+ * them out, with their siginfo, to save them and queue them back.
+ */
+static int take_queued(struct ckpt *c, uint64_t shared)
+{
+	struct timespec zero = { 0, 0 };
+	int sig, cap = 0;
+
+	for (sig = 32; sig <= 64; sig++) {
+		uint64_t set = SIG_BIT(sig);
+
+		if (!(shared & set) || (set & LH_SIGNALS))
+			continue;
+		for (;;) {
+			siginfo_t info;
+
+			if (c->nr_queued == cap) {
+				siginfo_t *n = realloc(c->queued, (cap = cap * 2 + 16) *
+						       sizeof(*n));
+
+				if (!n)
+					return fail(c, -ENOMEM, "saving queued signals");
+				c->queued = n;
+			}
+			if (sp_sys4(SYS_rt_sigtimedwait, &set, &info, &zero, 8) != sig)
+				break;
+			c->queued[c->nr_queued++] = info;
+		}
+	}
+	return 0;
+}
+
+static void put_back_queued(struct ckpt *c)
+{
+	int i, pid = getpid();
+
+	for (i = 0; i < c->nr_queued; i++)
+		sp_sys3(SYS_rt_sigqueueinfo, pid, c->queued[i].si_signo, &c->queued[i]);
+	c->nr_queued = 0;
+}
+
+static int save_queued(struct ckpt *c)
+{
+	int i, r;
+
+	for (i = 0; i < c->nr_queued; i++) {
+		struct splitckpt_img_siginfo rec = {
+			.rec.type = SPLITCKPT_REC_SIGINFO,
+			.signo = c->queued[i].si_signo,
+		};
+
+		memcpy(rec.info, &c->queued[i], sizeof(rec.info));
+		r = sp_imgw_record(c->w, &rec, sizeof(rec));
+		if (r)
+			return fail(c, r, "recording a queued signal");
+	}
+	return 0;
+}
+
 static int save_process(struct ckpt *c, const char *dir, uint64_t tid_offset)
 {
 	struct splitckpt_img_process p = {
@@ -566,6 +629,11 @@ static int save_process(struct ckpt *c, const char *dir, uint64_t tid_offset)
 		p.umask = strtoul(buf, NULL, 8);
 	}
 	p.shared_pending = read_hex_field("/proc/self/status", "ShdPnd:") & ~LH_SIGNALS;
+	r = take_queued(c, p.shared_pending);
+	if (r)
+		return r;
+	/* Those are saved with their data, not as bits. */
+	p.shared_pending &= (1ULL << 31) - 1;
 	p.cwd_len = strlen(cwd);
 	p.exe_len = strlen(sp_ckpt_ctx.exe);
 	p.dir_len = strlen(dir);
@@ -631,6 +699,8 @@ int sp_checkpoint(const char *dir, uint64_t *gen, struct sp_ckpt_stats *st,
 	if (!r)
 		r = save_process(c, dir, tid_offset);
 	if (!r)
+		r = save_queued(c);
+	if (!r)
 		r = save_signals(c);
 	if (!r)
 		r = save_timers(c);
@@ -655,6 +725,7 @@ int sp_checkpoint(const char *dir, uint64_t *gen, struct sp_ckpt_stats *st,
 	}
 out_thaw:
 	/* The caller lets the threads go (or kills them): sp_thaw(). */
+	put_back_queued(c);
 	sp_raw_unlock(&sp_band.lock);
 out:
 	if (c->pagemap >= 0)
@@ -662,6 +733,7 @@ out:
 	if (dfd >= 0)
 		close(dfd);
 	free(c->fds);
+	free(c->queued);
 	free(c);
 	return r;
 }

@@ -440,6 +440,9 @@ static int check_records(struct sp_img *img)
 		case SPLITCKPT_REC_TIMER:
 			fixed = sizeof(struct splitckpt_img_timer);
 			break;
+		case SPLITCKPT_REC_SIGINFO:
+			fixed = sizeof(struct splitckpt_img_siginfo);
+			break;
 		}
 		if (r->size < fixed || (strs && strs > r->size - fixed))
 			return -EBADMSG;

@@ -296,6 +296,7 @@ static int read_image(struct restore *s, const char *dir, uint64_t gen)
 			nt++;
 			break;
 		case SPLITCKPT_REC_FD:
+		case SPLITCKPT_REC_SIGINFO:
 		case SPLITCKPT_REC_SIGACTION:
 		case SPLITCKPT_REC_ITIMER:
 		case SPLITCKPT_REC_TIMER:
@@ -515,6 +516,13 @@ static void raise_pending(struct restore *s)
 	for (sig = 1; sig <= 64; sig++)
 		if (s->proc->shared_pending & (1ULL << (sig - 1)))
 			kill(pid, sig);
+	/* Queued real-time signals, with their data, in their order. */
+	for (i = 0; i < s->nr_recs; i++) {
+		const struct splitckpt_img_siginfo *q = s->recs[i];
+
+		if (q->rec.type == SPLITCKPT_REC_SIGINFO)
+			sp_sys3(SYS_rt_sigqueueinfo, pid, q->signo, q->info);
+	}
 }
 
 int sp_restore(const char *dir, uint64_t gen, sp_warn_fn warn, char *msg,

@@ -72,6 +72,7 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_UNBLOCK, &block, NULL);
 	CHECK(usr2 == 1, "SIGUSR2 delivered %d times", usr2);
 	CHECK(rt3 == 1, "SIGRTMIN+3 delivered %d times", rt3);
+	CHECK(rt3_value == 99, "SIGRTMIN+3 came back with value %d, not 99", rt3_value);
 	raise(SIGUSR1);
 	CHECK(usr1 == 1, "SIGUSR1 handler");
 	victim_restarted(1, NULL);

@@ -85,6 +85,7 @@ struct splitckpt_img_header {
 #define SPLITCKPT_REC_ITIMER	6	/* struct splitckpt_img_itimer */
 #define SPLITCKPT_REC_TIMER	7	/* struct splitckpt_img_timer */
 #define SPLITCKPT_REC_FD	8	/* struct splitckpt_img_fd */
+#define SPLITCKPT_REC_SIGINFO	9	/* struct splitckpt_img_siginfo */
 
 /**
  * struct splitckpt_img_rec - header of every record
@@ -293,6 +294,21 @@ struct splitckpt_img_timer {
 	__u64	value;
 	__u64	interval_ns;
 	__u64	value_ns;
+};
+
+/**
+ * struct splitckpt_img_siginfo - one queued real-time signal, with its data
+ * @rec:	type SPLITCKPT_REC_SIGINFO.
+ * @signo:	signal number.
+ * @reserved:	zero.
+ * @info:	the siginfo_t the kernel had queued (x86-64 layout), queued
+ *		again to the process at restart, in record order.
+ */
+struct splitckpt_img_siginfo {
+	struct splitckpt_img_rec rec;
+	__u32	signo;
+	__u32	reserved;
+	__u8	info[128];
 };
 
 /* What an fd referred to. */
