@@ -79,7 +79,8 @@ static int put_record(struct ckpt *c, void *fixed, size_t flen,
 	return r;
 }
 
-static uint64_t read_hex_field(const char *path, const char *key)
+/* The number after "@key" in a /proc status file, in @base. */
+static uint64_t read_field(const char *path, const char *key, int base)
 {
 	char line[256];
 	uint64_t v = 0;
@@ -90,7 +91,7 @@ static uint64_t read_hex_field(const char *path, const char *key)
 		return 0;
 	while (fgets(line, sizeof(line), f))
 		if (!strncmp(line, key, klen)) {
-			v = strtoull(line + klen, NULL, 16);
+			v = strtoull(line + klen, NULL, base);
 			break;
 		}
 	fclose(f);
@@ -141,7 +142,7 @@ static int save_threads(struct ckpt *c, uint64_t *tid_offset)
 		char path[64];
 
 		snprintf(path, sizeof(path), "/proc/self/task/%d/status", t->tid);
-		rec.pending = read_hex_field(path, "SigPnd:") & ~LH_SIGNALS;
+		rec.pending = read_field(path, "SigPnd:", 16) & ~LH_SIGNALS;
 		r = sp_imgw_record(c->w, &rec, sizeof(rec));
 		if (r)
 			return fail(c, r, "recording thread %d", t->tid);
@@ -607,8 +608,6 @@ static int save_process(struct ckpt *c, const char *dir, uint64_t tid_offset)
 		.brk_cur = sp_band.brk_cur,
 		.brk_max = SP_HEAP_END,
 		.tid_offset = tid_offset,
-		.exec_start = sp_ckpt_ctx.exec_start,
-		.exec_end = sp_ckpt_ctx.exec_end,
 		.ckpt_signal = SP_CKPT_SIGNAL,
 	};
 	char cwd[PATH_MAX] = "";
@@ -620,15 +619,8 @@ static int save_process(struct ckpt *c, const char *dir, uint64_t tid_offset)
 	if (n < 0)
 		return fail(c, -errno, "reading the working directory");
 	cwd[n] = '\0';
-	p.umask = read_hex_field("/proc/self/status", "Umask:");
-	/* "Umask:\t0022" is octal. */
-	{
-		char buf[32];
-
-		snprintf(buf, sizeof(buf), "%" PRIx64, (uint64_t)p.umask);
-		p.umask = strtoul(buf, NULL, 8);
-	}
-	p.shared_pending = read_hex_field("/proc/self/status", "ShdPnd:") & ~LH_SIGNALS;
+	p.umask = read_field("/proc/self/status", "Umask:", 8);
+	p.shared_pending = read_field("/proc/self/status", "ShdPnd:", 16) & ~LH_SIGNALS;
 	r = take_queued(c, p.shared_pending);
 	if (r)
 		return r;

@@ -163,16 +163,6 @@ int sp_prog_inspect(const char *name, struct sp_prog *prog, char *msg,
 			prog->interp[ph[i].p_filesz] = '\0';
 			r = 0;
 		}
-		if (ph[i].p_type == PT_LOAD && eh.e_type == ET_EXEC &&
-		    (ph[i].p_flags & PF_X)) {
-			uint64_t s = ph[i].p_vaddr & ~(SP_PAGE_SIZE - 1);
-			uint64_t e = sp_page_up(ph[i].p_vaddr + ph[i].p_memsz);
-
-			if (!prog->exec_start || s < prog->exec_start)
-				prog->exec_start = s;
-			if (e > prog->exec_end)
-				prog->exec_end = e;
-		}
 	}
 	if (r)
 		snprintf(msg, msglen,

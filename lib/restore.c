@@ -541,8 +541,6 @@ int sp_restore(const char *dir, uint64_t gen, sp_warn_fn warn, char *msg,
 	umask(s.proc->umask);
 	snprintf(sp_default_dir, sizeof(sp_default_dir), "%s", dir);
 	sp_ckpt_ctx.exe = s.exe;
-	sp_ckpt_ctx.exec_start = s.proc->exec_start;
-	sp_ckpt_ctx.exec_end = s.proc->exec_end;
 	r = restore_fds(&s);
 	if (r)
 		return r;

@@ -174,8 +174,6 @@ int main(int argc, char **argv)
 		return 125;
 	}
 	sp_ckpt_ctx.exe = prog.path;
-	sp_ckpt_ctx.exec_start = prog.exec_start;
-	sp_ckpt_ctx.exec_end = prog.exec_end;
 	make_ballast();
 
 	r = sp_prog_prepare(&prog, &argv[optind], environ, &entry, &sp);

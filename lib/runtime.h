@@ -65,8 +65,6 @@ void sp_lh_thread_add(int tid);
 /* ckpt.c */
 struct sp_ckpt_ctx {
 	const char *exe;	/* the program's path */
-	uint64_t exec_start;	/* a non-PIE program's segments */
-	uint64_t exec_end;
 	int lh_fds[8];		/* descriptors of the lower half, -1 = none */
 };
 extern struct sp_ckpt_ctx sp_ckpt_ctx;
@@ -94,8 +92,6 @@ int sp_ctl_request(int pid, const struct sp_ctl_request *req,
 struct sp_prog {
 	char path[4096];	/* resolved program path */
 	char interp[4096];	/* its PT_INTERP */
-	uint64_t exec_start;	/* a non-PIE program's segments, else 0 */
-	uint64_t exec_end;
 };
 int sp_prog_inspect(const char *name, struct sp_prog *prog, char *msg,
 		    size_t msglen);
@@ -120,6 +116,8 @@ int sp_restore(const char *dir, uint64_t gen, sp_warn_fn warn, char *msg,
 #include <stdarg.h>
 /* @path made absolute against the working directory. */
 int sp_abspath(const char *path, char *out, size_t len);
+/* Install a runtime handler: SA_SIGINFO, every other signal blocked. */
+int sp_handle(int sig, void (*fn)(int, siginfo_t *, void *));
 /* Format "what: strerror(-r)" into @msg; returns @r. */
 int sp_explain(char *msg, size_t len, int r, const char *fmt, va_list ap);
 

@@ -110,8 +110,6 @@ struct splitckpt_img_rec {
  * @shared_pending: process-wide pending signals (bit N-1 for signal N).
  * @tid_offset:	offset from a thread's FS base of the libc's cached tid,
  *		or 0 if none was found.
- * @exec_start:	start of a non-PIE program's executable segments, else 0.
- * @exec_end:	their end.
  * @ckpt_signal: signal number the runtime reserves for checkpoints.
  * @umask:	file mode creation mask.
  * @cwd_len:	bytes of the working directory path, without NUL.
@@ -133,8 +131,6 @@ struct splitckpt_img_process {
 	__u64	brk_max;
 	__u64	shared_pending;
 	__u64	tid_offset;
-	__u64	exec_start;
-	__u64	exec_end;
 	__u32	ckpt_signal;
 	__u32	umask;
 	__u32	cwd_len;
