@@ -15,10 +15,9 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 
+#include "cli.h"
 #include "runtime.h"
 
-#define EXIT_FAIL	1
-#define EXIT_USAGE	2
 
 
 int cmd_checkpoint(int argc, char **argv)

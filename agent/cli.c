@@ -18,8 +18,6 @@
 #include "splitckpt.h"
 #include "cli.h"
 
-#define EXIT_FAIL	1
-#define EXIT_USAGE	2
 
 static void usage(FILE *f)
 {

@@ -17,8 +17,6 @@
 #include "cli.h"
 #include "image.h"
 
-#define EXIT_FAIL	1
-#define EXIT_USAGE	2
 
 static const char *img_error(int r)
 {

@@ -111,13 +111,7 @@ static void ckpt_handler(int sig, siginfo_t *si, void *ucv)
 
 int sp_freeze_handler(void)
 {
-	struct sigaction sa = {
-		.sa_sigaction = ckpt_handler,
-		.sa_flags = SA_SIGINFO | SA_RESTART,
-	};
-
-	sigfillset(&sa.sa_mask);
-	return sigaction(SP_CKPT_SIGNAL, &sa, NULL) ? -errno : 0;
+	return sp_handle(SP_CKPT_SIGNAL, ckpt_handler);
 }
 
 static int64_t now_ms(void)
@@ -185,11 +179,11 @@ int sp_freeze(struct sp_thread *threads, int max, int timeout_ms)
 		while ((de = readdir(d))) {
 			int tid = atoi(de->d_name);
 
-			if (tid <= 0 || sp_lh_thread(tid) || io_worker(tid))
+			if (tid <= 0 || sp_lh_thread(tid))
 				continue;
 			for (i = 0; i < nsent && sent[i] != tid; i++)
 				;
-			if (i < nsent)
+			if (i < nsent || io_worker(tid))
 				continue;
 			if (nsent == cap) {
 				int *n = realloc(sent, (cap = cap * 2 + 64) * sizeof(int));

@@ -409,13 +409,7 @@ static void sigsys_handler(int sig, siginfo_t *si, void *ucv)
 
 int sp_memtrap_handler(void)
 {
-	struct sigaction sa = {
-		.sa_sigaction = sigsys_handler,
-		.sa_flags = SA_SIGINFO | SA_RESTART,
-	};
-
-	sigfillset(&sa.sa_mask);
-	return sigaction(SIGSYS, &sa, NULL) ? -errno : 0;
+	return sp_handle(SIGSYS, sigsys_handler);
 }
 
 static const int trapped[] = {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* Small helpers shared by the runtime and the tools. */
 #include <errno.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,6 +19,17 @@ int sp_abspath(const char *path, char *out, size_t len)
 	if (!getcwd(cwd, sizeof(cwd)))
 		return -errno;
 	return snprintf(out, len, "%s/%s", cwd, path) < (int)len ? 0 : -ENAMETOOLONG;
+}
+
+int sp_handle(int sig, void (*fn)(int, siginfo_t *, void *))
+{
+	struct sigaction sa = {
+		.sa_sigaction = fn,
+		.sa_flags = SA_SIGINFO | SA_RESTART,
+	};
+
+	sigfillset(&sa.sa_mask);
+	return sigaction(sig, &sa, NULL) ? -errno : 0;
 }
 
 int sp_explain(char *msg, size_t len, int r, const char *fmt, va_list ap)
