@@ -25,6 +25,7 @@ int cmd_checkpoint(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "dir", required_argument, NULL, 'd' },
 		{ "kill", no_argument, NULL, 'k' },
+		{ "full", no_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct sp_ctl_request req;
@@ -35,7 +36,7 @@ int cmd_checkpoint(int argc, char **argv)
 
 	req.size = sizeof(req);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:k", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:kf", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			r = sp_abspath(optarg, req.dir, sizeof(req.dir));
@@ -47,6 +48,9 @@ int cmd_checkpoint(int argc, char **argv)
 			break;
 		case 'k':
 			req.flags |= SP_CTL_KILL;
+			break;
+		case 'f':
+			req.flags |= SP_CTL_FULL;
 			break;
 		default:
 			goto usage;
@@ -76,9 +80,13 @@ int cmd_checkpoint(int argc, char **argv)
 			rep.msg[0] ? rep.msg : strerror(-rep.status));
 		return EXIT_FAIL;
 	}
-	printf("generation %llu in %s: %.1f MiB in %.3f s, threads stopped in %.3f ms\n",
+	printf("generation %llu in %s: %.1f MiB in %.3f s, threads stopped in %.3f ms",
 	       (unsigned long long)rep.generation, rep.msg, rep.bytes / 1048576.0,
 	       rep.total_ns / 1e9, rep.freeze_ns / 1e6);
+	if (rep.parent)
+		printf(", incremental over generation %llu",
+		       (unsigned long long)rep.parent);
+	printf("\n");
 	if ((req.flags & SP_CTL_KILL) && pidfd >= 0) {
 		/* Return once the program is really gone. */
 		struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
@@ -91,7 +99,7 @@ int cmd_checkpoint(int argc, char **argv)
 	}
 	return 0;
 usage:
-	fprintf(stderr, "usage: splitckpt checkpoint PID [--dir DIR] [--kill]\n");
+	fprintf(stderr, "usage: splitckpt checkpoint PID [--dir DIR] [--kill] [--full]\n");
 	return EXIT_USAGE;
 }
 

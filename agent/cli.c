@@ -3,10 +3,11 @@
  * splitckpt: the command-line tool.
  *
  *   splitckpt info [--json]                          what the loaded module supports
- *   splitckpt checkpoint PID [--dir DIR] [--kill]    write a generation
+ *   splitckpt checkpoint PID [--dir DIR] [--kill] [--full]  write a generation
  *   splitckpt restart DIR [--generation N]           run it again
  *   splitckpt show DIR [--generation N] [--json]     what a generation holds
  *   splitckpt verify DIR [--generation N]            check every checksum
+ *   splitckpt compact DIR [--generation N] [--keep]  make a generation full
  *
  * Exit status: 0 success, 1 the operation failed, 2 bad usage.
  */
@@ -22,10 +23,11 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: splitckpt info [--json]\n"
-		   "       splitckpt checkpoint PID [--dir DIR] [--kill]\n"
+		   "       splitckpt checkpoint PID [--dir DIR] [--kill] [--full]\n"
 		   "       splitckpt restart DIR [--generation N]\n"
 		   "       splitckpt show DIR [--generation N] [--json]\n"
 		   "       splitckpt verify DIR [--generation N]\n"
+		   "       splitckpt compact DIR [--generation N] [--keep]\n"
 		   "       splitckpt --help\n"
 		   "\n"
 		   "Programs are started with \"splitckpt-run [--dir DIR] PROG [ARGS...]\".\n"
@@ -109,6 +111,8 @@ int main(int argc, char **argv)
 		return cmd_show(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "verify"))
 		return cmd_verify(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "compact"))
+		return cmd_compact(argc - 1, argv + 1);
 	fprintf(stderr, "splitckpt: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return EXIT_USAGE;

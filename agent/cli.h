@@ -10,5 +10,16 @@ int cmd_checkpoint(int argc, char **argv);
 int cmd_restart(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_compact(int argc, char **argv);
+
+#include <stdint.h>
+/* What an image library error means, for a message. */
+const char *cli_img_error(int r);
+/*
+ * "CMD DIR [--generation N]": the directory as an fd, or -1 with *status
+ * set to the exit status (after printing why).
+ */
+int cli_open_dir(const char *cmd, int argc, char **argv, const char **dir,
+		 uint64_t *gen, int *status);
 
 #endif /* SP_CLI_H */

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * splitckpt show DIR [--generation N]
- * splitckpt verify DIR [--generation N]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +17,7 @@
 #include "image.h"
 
 
-static const char *img_error(int r)
+const char *cli_img_error(int r)
 {
 	switch (r) {
 	case -ENOENT:
@@ -27,6 +26,8 @@ static const char *img_error(int r)
 		return "not a valid splitckpt image (bad magic, checksum or structure)";
 	case -EPROTONOSUPPORT:
 		return "image format version not supported by this tool";
+	case -ESTALE:
+		return "not the generation the newer ones were written against";
 	}
 	return strerror(-r);
 }
@@ -64,8 +65,8 @@ static int parse(int argc, char **argv, const char **dir, uint64_t *gen)
  * "CMD DIR [--generation N]": the directory as an fd, or -1 with *status
  * set to the exit status.
  */
-static int open_args(const char *cmd, int argc, char **argv, const char **dir,
-		     uint64_t *gen, int *status)
+int cli_open_dir(const char *cmd, int argc, char **argv, const char **dir,
+		 uint64_t *gen, int *status)
 {
 	int dfd;
 
@@ -98,20 +99,30 @@ static void sigset_str(char *out, size_t len, uint64_t set)
 static void show_vma(const struct sp_img *img, const struct splitckpt_img_vma *v)
 {
 	const struct splitckpt_img_rec *r;
-	uint64_t saved = 0;
+	uint64_t saved = 0, zeroed = 0;
+	int incremental = sp_img_header(img)->parent != 0;
 
 	for (r = sp_img_next(img, NULL); r; r = sp_img_next(img, r)) {
 		const struct splitckpt_img_pages *p = (const void *)r;
+		const struct splitckpt_img_zero *z = (const void *)r;
 
 		if (r->type == SPLITCKPT_REC_PAGES && p->addr >= v->start &&
 		    p->addr < v->end)
 			saved += p->len;
+		if (r->type == SPLITCKPT_REC_ZERO && z->addr >= v->start &&
+		    z->addr < v->end)
+			zeroed += z->len;
 	}
-	printf("  %012" PRIx64 "-%012" PRIx64 " %c%c%c%c %8" PRIu64 " KiB saved %s%s%s%s%s%s\n",
+	printf("  %012" PRIx64 "-%012" PRIx64 " %c%c%c%c %8" PRIu64 " KiB saved %s%s",
 	       (uint64_t)v->start, (uint64_t)v->end,
 	       v->prot & PROT_READ ? 'r' : '-', v->prot & PROT_WRITE ? 'w' : '-',
 	       v->prot & PROT_EXEC ? 'x' : '-',
 	       v->flags & SPLITCKPT_VMA_PRIVATE ? 'p' : 's', saved >> 10,
+	       incremental && (v->flags & SPLITCKPT_VMA_WHOLE) ? "[whole] " : "",
+	       incremental && !(v->flags & SPLITCKPT_VMA_WHOLE) ? "[changes] " : "");
+	if (zeroed)
+		printf("[%" PRIu64 " KiB zeroed] ", zeroed >> 10);
+	printf("%s%s%s%s%s%s\n",
 	       v->flags & SPLITCKPT_VMA_HEAP ? "[heap] " : "",
 	       v->flags & SPLITCKPT_VMA_STACK ? "[stack] " : "",
 	       v->flags & SPLITCKPT_VMA_SYSV ? "[sysv shm] " : "",
@@ -129,8 +140,12 @@ static void show(const struct sp_img *img)
 	uint64_t pages = 0;
 
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-	printf("generation %" PRIu64 " (%s), created %s\n", (uint64_t)h->generation,
-	       h->parent ? "incremental" : "full image", when);
+	if (h->parent)
+		printf("generation %" PRIu64 " (incremental over generation %" PRIu64
+		       "), created %s\n", (uint64_t)h->generation, (uint64_t)h->parent, when);
+	else
+		printf("generation %" PRIu64 " (full image), created %s\n",
+		       (uint64_t)h->generation, when);
 	printf("  format version %u, page size %u, %" PRIu64 " bytes of page data, %u records\n",
 	       h->version, h->page_size, (uint64_t)h->data_size, h->nr_records);
 	for (r = sp_img_next(img, NULL); r; r = sp_img_next(img, r)) {
@@ -217,60 +232,16 @@ int cmd_show(int argc, char **argv)
 	uint64_t gen;
 	int dfd, r;
 
-	dfd = open_args("show", argc, argv, &dir, &gen, &r);
+	dfd = cli_open_dir("show", argc, argv, &dir, &gen, &r);
 	if (dfd < 0)
 		return r;
 	r = sp_img_open(dfd, gen, &img);
 	close(dfd);
 	if (r) {
-		fprintf(stderr, "splitckpt: show: %s: %s\n", dir, img_error(r));
+		fprintf(stderr, "splitckpt: show: %s: %s\n", dir, cli_img_error(r));
 		return EXIT_FAIL;
 	}
 	show(img);
 	sp_img_close(img);
 	return 0;
-}
-
-int cmd_verify(int argc, char **argv)
-{
-	uint64_t gen, *gens = NULL, one;
-	const char *dir;
-	int dfd, n, i, bad = 0;
-
-	dfd = open_args("verify", argc, argv, &dir, &gen, &n);
-	if (dfd < 0)
-		return n;
-	if (gen) {
-		one = gen;
-		gens = &one;
-		n = 1;
-	} else {
-		n = sp_img_list(dfd, &gens);
-		if (n <= 0) {
-			fprintf(stderr, "splitckpt: verify: %s: %s\n", dir,
-				n ? strerror(-n) : "no checkpoint in this directory");
-			close(dfd);
-			return EXIT_FAIL;
-		}
-	}
-	for (i = 0; i < n; i++) {
-		struct sp_img *img;
-		int64_t r = sp_img_open(dfd, gens[i], &img);
-
-		if (!r) {
-			r = sp_img_verify_data(img);
-			sp_img_close(img);
-		}
-		if (r < 0) {
-			printf("generation %" PRIu64 ": %s\n", gens[i], img_error(r));
-			bad = 1;
-		} else {
-			printf("generation %" PRIu64 ": ok (%" PRId64 " bytes checked)\n",
-			       gens[i], r);
-		}
-	}
-	if (!gen)
-		free(gens);
-	close(dfd);
-	return bad ? EXIT_FAIL : 0;
 }

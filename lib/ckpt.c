@@ -22,6 +22,7 @@
 
 #include "band.h"
 #include "image.h"
+#include "track.h"
 #include "raw.h"
 #include "runtime.h"
 
@@ -30,8 +31,12 @@ struct sp_ckpt_ctx sp_ckpt_ctx = { .lh_fds = { -1, -1, -1, -1, -1, -1, -1, -1 } 
 #define SIG_BIT(s)	(1ULL << ((s) - 1))
 #define LH_SIGNALS	(SIG_BIT(SP_CKPT_SIGNAL) | SIG_BIT(SIGSYS))
 
+struct sp_lineage sp_lineage;
+
 struct ckpt {
 	struct sp_imgw *w;
+	int incremental;	/* over sp_lineage.gen */
+	int vma_file;		/* the mapping being saved is a file's */
 	siginfo_t *queued;	/* process-wide real-time signals taken out */
 	int nr_queued;
 	char *msg;
@@ -179,7 +184,7 @@ static int save_pages(struct ckpt *c, uint64_t s, uint64_t e, int all)
 				continue;
 			}
 			if (run) {
-				r = sp_imgw_memory(c->w, run, a - run);
+				r = sp_imgw_memory(c->w, run, a - run, 0);
 				if (r)
 					return fail(c, r, "saving memory at %#" PRIx64, run);
 				run = 0;
@@ -187,7 +192,7 @@ static int save_pages(struct ckpt *c, uint64_t s, uint64_t e, int all)
 		}
 	}
 	if (run) {
-		r = sp_imgw_memory(c->w, run, a - run);
+		r = sp_imgw_memory(c->w, run, a - run, 0);
 		if (r)
 			return fail(c, r, "saving memory at %#" PRIx64, run);
 	}
@@ -204,8 +209,47 @@ static int shm_attached(uint64_t s, uint64_t e)
 	return 0;
 }
 
+/* What changed in a tracked mapping since the last generation. */
+static int save_changed(void *arg, uint64_t s, uint64_t e, uint64_t cat)
+{
+	struct ckpt *c = arg;
+	int r;
+
+	if (!(cat & PAGE_IS_WRITTEN))
+		return 0;
+	/* Discarded since (MADV_DONTNEED), or the zero page read in. */
+	if ((cat & PAGE_IS_PFNZERO) || !(cat & (PAGE_IS_PRESENT | PAGE_IS_SWAPPED)))
+		r = c->vma_file ? sp_imgw_memory(c->w, s, e - s, SP_IMGW_MARK_ZERO) :
+				  sp_imgw_zero(c->w, s, e - s);
+	else
+		r = sp_imgw_memory(c->w, s, e - s, SP_IMGW_MARK_ZERO);
+	return r ? fail(c, r, "saving memory at %#" PRIx64, s) : 0;
+}
+
+/*
+ * Is [s, e) of a private mapping tracked, and did it change since the
+ * last generation?  Starts tracking it if it can.  Returns 1 if only the
+ * changes are to be saved, 0 for everything.
+ */
+static int track_vma(struct ckpt *c, uint64_t s, uint64_t e, int tracked)
+{
+	if (!sp_track_enabled())
+		return 0;
+	if (!tracked) {
+		/* New since the last generation (or the first): all of it. */
+		if (!sp_track_register(s, e))
+			sp_track_scan(s, e, NULL, NULL);
+		return 0;
+	}
+	if (c->incremental)
+		return 1;
+	/* A full generation: protect again, save everything. */
+	sp_track_scan(s, e, NULL, NULL);
+	return 0;
+}
+
 static int save_vma(struct ckpt *c, uint64_t s, uint64_t e, const char *perms,
-		    uint64_t pgoff, const char *path, uint32_t madv)
+		    uint64_t pgoff, const char *path, uint32_t madv, int tracked)
 {
 	struct splitckpt_img_vma v = {
 		.rec.type = SPLITCKPT_REC_VMA,
@@ -215,7 +259,7 @@ static int save_vma(struct ckpt *c, uint64_t s, uint64_t e, const char *perms,
 	};
 	const char *strs[1] = { path };
 	int deleted = strstr(path, " (deleted)") != NULL;
-	int r, unreadable;
+	int r, unreadable, changes = 0;
 
 	v.prot = (perms[0] == 'r' ? PROT_READ : 0) |
 		 (perms[1] == 'w' ? PROT_WRITE : 0) |
@@ -235,6 +279,14 @@ static int save_vma(struct ckpt *c, uint64_t s, uint64_t e, const char *perms,
 	    (v.flags & SPLITCKPT_VMA_FILE) && !deleted &&
 	    strncmp(path, "/memfd:", 7))
 		v.flags |= SPLITCKPT_VMA_REMAP;
+	/*
+	 * Shared memory may be written by other processes, which no tracker
+	 * here sees: always saved whole.
+	 */
+	if ((v.flags & SPLITCKPT_VMA_PRIVATE) && !(v.flags & SPLITCKPT_VMA_SYSV))
+		changes = track_vma(c, s, e, tracked);
+	if (!changes)
+		v.flags |= SPLITCKPT_VMA_WHOLE;
 	v.path_len = strlen(path);
 	r = put_record(c, &v, sizeof(v), strs, 1);
 	if (r)
@@ -247,16 +299,23 @@ static int save_vma(struct ckpt *c, uint64_t s, uint64_t e, const char *perms,
 		if (r)
 			return fail(c, r, "making %#" PRIx64 " readable", s);
 	}
-	/* A file's pages that were never touched are the file's, not zero. */
-	r = save_pages(c, s, e, (v.flags & SPLITCKPT_VMA_FILE) ||
-			      !(v.flags & SPLITCKPT_VMA_PRIVATE));
+	if (changes) {
+		c->vma_file = (v.flags & SPLITCKPT_VMA_FILE) != 0;
+		r = sp_track_scan(s, e, save_changed, c);
+		if (r && !*c->msg)
+			fail(c, r, "finding the changed pages at %#" PRIx64, s);
+	} else {
+		/* A file's pages that were never touched are the file's, not zero. */
+		r = save_pages(c, s, e, (v.flags & SPLITCKPT_VMA_FILE) ||
+				      !(v.flags & SPLITCKPT_VMA_PRIVATE));
+	}
 	if (unreadable)
 		sp_sys3(SYS_mprotect, s, e - s, v.prot);
 	return r;
 }
 
 /* SPLITCKPT_VMA_* bits for the madvise/mlock state in a VmFlags line. */
-static uint32_t vm_flags(const char *line)
+static uint32_t vm_flags(const char *line, int *tracked)
 {
 	static const struct {
 		char name[3];
@@ -270,9 +329,14 @@ static uint32_t vm_flags(const char *line)
 	uint32_t bits = 0;
 	size_t i;
 
+	*tracked = 0;
 	for (line += 8; *line; line++) {
 		if (line[0] == ' ' || line[0] == '\n' || !line[1])
 			continue;
+		/* "uw": registered for userfaultfd write-protection */
+		if (line[0] == 'u' && line[1] == 'w' &&
+		    (line[2] == ' ' || line[2] == '\n' || !line[2]))
+			*tracked = 1;
 		for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 			if (line[0] == map[i].name[0] && line[1] == map[i].name[1] &&
 			    (line[2] == ' ' || line[2] == '\n' || !line[2]))
@@ -297,12 +361,12 @@ static int save_memory(struct ckpt *c)
 		char np[8] = "";
 		uint32_t madv;
 		size_t i;
-		int n = 0;
+		int n = 0, tracked;
 
 		if (!strncmp(line, "VmFlags:", 8)) {
 			if (!have)
 				continue;
-			madv = vm_flags(line);
+			madv = vm_flags(line, &tracked);
 			have = 0;
 			for (i = 0; !r && i < sp_band.n; i++) {
 				uint64_t ps = sp_band.v[i].start, pe = sp_band.v[i].end;
@@ -313,7 +377,8 @@ static int save_memory(struct ckpt *c)
 					break;
 				ps = ps > s ? ps : s;
 				pe = pe < e ? pe : e;
-				r = save_vma(c, ps, pe, perms, off + (ps - s), path, madv);
+				r = save_vma(c, ps, pe, perms, off + (ps - s), path, madv,
+					     tracked);
 			}
 			continue;
 		}
@@ -641,10 +706,36 @@ static uint64_t mono_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-int sp_checkpoint(const char *dir, uint64_t *gen, struct sp_ckpt_stats *st,
-		  char *msg, size_t msglen)
+static uint64_t real_ns(void)
 {
-	uint64_t t0;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/*
+ * Can this generation be incremental?  Only over the last one this
+ * process wrote (or was restarted from), in the same directory, still
+ * there as it was, and while the tracker saw every write since.
+ */
+static int can_increment(int dfd, const char *dir)
+{
+	struct sp_img *img;
+	int ok;
+
+	if (!sp_track_enabled() || !sp_lineage.gen || strcmp(dir, sp_lineage.dir) ||
+	    sp_img_open(dfd, sp_lineage.gen, &img))
+		return 0;
+	ok = sp_img_header(img)->created_ns == sp_lineage.created_ns;
+	sp_img_close(img);
+	return ok;
+}
+
+int sp_checkpoint(const char *dir, unsigned int flags, uint64_t *gen,
+		  struct sp_ckpt_stats *st, char *msg, size_t msglen)
+{
+	uint64_t t0, created;
 	struct ckpt *c = calloc(1, sizeof(*c));
 	uint64_t tid_offset;
 	int dfd = -1, r;
@@ -687,6 +778,17 @@ int sp_checkpoint(const char *dir, uint64_t *gen, struct sp_ckpt_stats *st,
 		fail(c, r, "starting a generation in %s", dir);
 		goto out_thaw;
 	}
+	if (!sp_track_enabled())
+		sp_track_init();	/* else every generation is full */
+	c->incremental = !(flags & SP_CKPT_FULL) && can_increment(dfd, dir);
+	if (c->incremental) {
+		sp_imgw_set_parent(c->w, sp_lineage.gen, sp_lineage.created_ns);
+		st->parent = sp_lineage.gen;
+	}
+	/* From here on the tracker's state is only good with this generation. */
+	sp_lineage.gen = 0;
+	created = real_ns();
+	sp_imgw_set_created(c->w, created);
 	r = save_threads(c, &tid_offset);
 	if (!r)
 		r = save_process(c, dir, tid_offset);
@@ -714,6 +816,9 @@ int sp_checkpoint(const char *dir, uint64_t *gen, struct sp_ckpt_stats *st,
 		snprintf(name, sizeof(name), "gen-%08llu.img", (unsigned long long)*gen);
 		if (!fstatat(dfd, name, &sb, 0))
 			st->bytes = sb.st_size;
+		snprintf(sp_lineage.dir, sizeof(sp_lineage.dir), "%s", dir);
+		sp_lineage.gen = *gen;
+		sp_lineage.created_ns = created;
 	}
 out_thaw:
 	/* The caller lets the threads go (or kills them): sp_thaw(). */

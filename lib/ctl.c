@@ -62,7 +62,7 @@ static void serve(int c)
 	memset(&req, 0, sizeof(req));
 	n = recv(c, &req, sizeof(req), 0);
 	if (n != sizeof(req) || req.size != sizeof(req) ||
-	    (req.flags & ~SP_CTL_KILL) || memchr(req.dir, 0, sizeof(req.dir)) == NULL ||
+	    (req.flags & ~SP_CTL_FLAGS) || memchr(req.dir, 0, sizeof(req.dir)) == NULL ||
 	    (req.dir[0] && req.dir[0] != '/')) {
 		rep.status = -EINVAL;
 		snprintf(rep.msg, sizeof(rep.msg), "malformed request");
@@ -70,12 +70,14 @@ static void serve(int c)
 	}
 	dir = req.dir[0] ? req.dir : sp_default_dir;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	rep.status = sp_checkpoint(dir, &rep.generation, &st, rep.msg, sizeof(rep.msg));
+	rep.status = sp_checkpoint(dir, req.flags & SP_CTL_FULL ? SP_CKPT_FULL : 0,
+				   &rep.generation, &st, rep.msg, sizeof(rep.msg));
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (!rep.status) {
 		snprintf(rep.msg, sizeof(rep.msg), "%s", dir);
 		rep.freeze_ns = st.freeze_ns;
 		rep.bytes = st.bytes;
+		rep.parent = st.parent;
 		rep.total_ns = (t1.tv_sec - t0.tv_sec) * 1000000000ULL +
 			       t1.tv_nsec - t0.tv_nsec;
 	}

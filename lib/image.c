@@ -15,20 +15,30 @@
 #include <xxhash.h>
 
 #include "image.h"
+#include "ranges.h"
 
 #define ALIGN		SPLITCKPT_IMG_ALIGN
-#define CHUNK		(1UL << 20)
+#define CHUNK		SPLITCKPT_IMG_MAX_RUN
 #define NBUF		4
 #define QD		32
 
 struct sp_imgw {
 	int dirfd, fd, direct, registered, err;
 	uint64_t gen, off;
+	uint64_t parent, parent_created, created;
 	char tmp[64], name[64];
 	struct io_uring ring;
 	void *buf[NBUF];
 	int busy[NBUF];
 	unsigned int inflight;
+	/* The buffer being filled: file offset of its start, bytes in it. */
+	int cur;
+	uint64_t cur_off;
+	size_t fill;
+	/* The PAGES record being built (its bytes are the tail of cur). */
+	uint64_t rec_addr, rec_len;
+	/* The ZERO record being built. */
+	uint64_t zero_addr, zero_len;
 	char *meta;
 	size_t meta_len, meta_cap;
 	uint32_t nr;
@@ -60,6 +70,14 @@ static int cmp_u64(const void *a, const void *b)
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
 	return (x > y) - (x < y);
+}
+
+int sp_img_remove(int dirfd, uint64_t gen)
+{
+	char name[64];
+
+	gen_name(name, sizeof(name), gen, 0);
+	return unlinkat(dirfd, name, 0) ? -errno : 0;
 }
 
 int sp_img_list(int dirfd, uint64_t **gens)
@@ -147,24 +165,17 @@ static int free_buf(struct sp_imgw *w)
 	}
 }
 
-int sp_imgw_open(int dirfd, struct sp_imgw **out)
+static int imgw_open(int dirfd, uint64_t gen, struct sp_imgw **out)
 {
 	struct sp_imgw *w = calloc(1, sizeof(*w));
 	struct iovec iov[NBUF];
-	uint64_t *gens;
-	int n, i, r;
+	int i, r;
 
 	if (!w)
 		return -ENOMEM;
-	w->fd = -1;
 	w->dirfd = dirfd;
-	n = sp_img_list(dirfd, &gens);
-	if (n < 0) {
-		free(w);
-		return n;
-	}
-	w->gen = n ? gens[n - 1] + 1 : 1;
-	free(gens);
+	w->gen = gen;
+	w->cur = -1;
 	gen_name(w->tmp, sizeof(w->tmp), w->gen, 1);
 	gen_name(w->name, sizeof(w->name), w->gen, 0);
 	unlinkat(dirfd, w->tmp, 0);
@@ -208,6 +219,35 @@ fail:
 	return r;
 }
 
+int sp_imgw_open(int dirfd, struct sp_imgw **out)
+{
+	uint64_t *gens, gen;
+	int n;
+
+	n = sp_img_list(dirfd, &gens);
+	if (n < 0)
+		return n;
+	gen = n ? gens[n - 1] + 1 : 1;
+	free(gens);
+	return imgw_open(dirfd, gen, out);
+}
+
+int sp_imgw_open_gen(int dirfd, uint64_t gen, struct sp_imgw **out)
+{
+	return gen ? imgw_open(dirfd, gen, out) : -EINVAL;
+}
+
+void sp_imgw_set_parent(struct sp_imgw *w, uint64_t parent, uint64_t created_ns)
+{
+	w->parent = parent;
+	w->parent_created = parent ? created_ns : 0;
+}
+
+void sp_imgw_set_created(struct sp_imgw *w, uint64_t created_ns)
+{
+	w->created = created_ns;
+}
+
 uint64_t sp_imgw_generation(const struct sp_imgw *w)
 {
 	return w->gen;
@@ -241,39 +281,131 @@ int sp_imgw_record(struct sp_imgw *w, const void *rec, size_t len)
 	return 0;
 }
 
-int sp_imgw_memory(struct sp_imgw *w, uint64_t addr, uint64_t len)
+/* Close the PAGES record being built. */
+static int flush_rec(struct sp_imgw *w)
 {
+	struct splitckpt_img_pages p = {
+		.rec.type = SPLITCKPT_REC_PAGES,
+		.addr = w->rec_addr,
+		.len = w->rec_len,
+		.offset = w->off - w->rec_len,
+	};
+
+	if (!w->rec_len)
+		return 0;
+	p.xxh3 = XXH3_64bits((char *)w->buf[w->cur] + w->fill - w->rec_len, w->rec_len);
+	w->rec_len = 0;
+	return sp_imgw_record(w, &p, sizeof(p));
+}
+
+/* Close the record and send the buffer to the file. */
+static int flush_buf(struct sp_imgw *w)
+{
+	int r = flush_rec(w);
+
+	if (r || w->cur < 0)
+		return r;
+	if (w->fill)
+		r = write_buf(w, w->cur, w->fill, w->cur_off);
+	w->cur = -1;
+	while (reap(w, 0) >= 0)
+		;
+	return r;
+}
+
+static int flush_zero(struct sp_imgw *w)
+{
+	struct splitckpt_img_zero z = {
+		.rec.type = SPLITCKPT_REC_ZERO,
+		.addr = w->zero_addr,
+		.len = w->zero_len,
+	};
+
+	if (!w->zero_len)
+		return 0;
+	w->zero_len = 0;
+	return sp_imgw_record(w, &z, sizeof(z));
+}
+
+int sp_imgw_zero(struct sp_imgw *w, uint64_t addr, uint64_t len)
+{
+	int r;
+
 	if ((addr | len) & (ALIGN - 1))
 		return -EINVAL;
-	while (len) {
-		uint64_t n = len < CHUNK ? len : CHUNK;
-		struct splitckpt_img_pages p = {
-			.rec.type = SPLITCKPT_REC_PAGES,
-			.addr = addr,
-			.len = n,
-			.offset = w->off,
-		};
-		int idx, r;
+	if (w->zero_len && w->zero_addr + w->zero_len == addr) {
+		w->zero_len += len;
+		return 0;
+	}
+	r = flush_zero(w);
+	w->zero_addr = addr;
+	w->zero_len = len;
+	return r;
+}
 
+static int page_is_zero(const void *page)
+{
+	const uint64_t *q = page;
+	uint64_t acc = 0;
+	size_t i;
+
+	if (q[0] || q[ALIGN / 16])
+		return 0;
+	for (i = 0; i < ALIGN / 8; i++)
+		acc |= q[i];
+	return !acc;
+}
+
+int sp_imgw_bytes(struct sp_imgw *w, uint64_t addr, const void *src,
+		  uint64_t len, unsigned int flags)
+{
+	const char *p = src;
+	int r;
+
+	if ((addr | len) & (ALIGN - 1))
+		return -EINVAL;
+	for (; len; len -= ALIGN, addr += ALIGN, p += ALIGN) {
 		if (w->err)
 			return w->err;
-		idx = free_buf(w);
-		if (idx < 0)
-			return idx;
-		memcpy(w->buf[idx], (void *)addr, n);
-		p.xxh3 = XXH3_64bits(w->buf[idx], n);
-		r = sp_imgw_record(w, &p, sizeof(p));
-		if (!r)
-			r = write_buf(w, idx, n, w->off);
-		if (r)
-			return r;
-		w->off += n;
-		addr += n;
-		len -= n;
-		while (reap(w, 0) >= 0)
-			;
+		if (page_is_zero(p)) {
+			if (flags & SP_IMGW_MARK_ZERO) {
+				r = sp_imgw_zero(w, addr, ALIGN);
+				if (r)
+					return r;
+			}
+			continue;
+		}
+		if (w->rec_len && w->rec_addr + w->rec_len != addr) {
+			r = flush_rec(w);
+			if (r)
+				return r;
+		}
+		if (w->cur < 0) {
+			w->cur = free_buf(w);
+			if (w->cur < 0)
+				return w->cur;
+			w->cur_off = w->off;
+			w->fill = 0;
+		}
+		if (!w->rec_len)
+			w->rec_addr = addr;
+		memcpy((char *)w->buf[w->cur] + w->fill, p, ALIGN);
+		w->fill += ALIGN;
+		w->rec_len += ALIGN;
+		w->off += ALIGN;
+		if (w->fill == CHUNK) {
+			r = flush_buf(w);
+			if (r)
+				return r;
+		}
 	}
 	return 0;
+}
+
+int sp_imgw_memory(struct sp_imgw *w, uint64_t addr, uint64_t len,
+		   unsigned int flags)
+{
+	return sp_imgw_bytes(w, addr, (const void *)addr, len, flags);
 }
 
 static void imgw_free(struct sp_imgw *w)
@@ -317,16 +449,22 @@ static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
 int sp_imgw_commit(struct sp_imgw *w, uint64_t *gen)
 {
 	struct splitckpt_img_header *h;
-	size_t mpad = (w->meta_len + ALIGN - 1) & ~(ALIGN - 1UL);
+	size_t mpad;
 	struct timespec ts;
 	void *mb = NULL, *hb = NULL;
 	int r;
 
+	r = flush_buf(w);
+	if (!r)
+		r = flush_zero(w);
 	while (w->inflight && reap(w, 1) >= 0)
 		;
-	r = w->err;
+	if (!r)
+		r = w->err;
 	if (r)
 		goto fail;
+	/* Only now: flushing added the last records. */
+	mpad = (w->meta_len + ALIGN - 1) & ~(ALIGN - 1UL);
 	r = -ENOMEM;
 	if (posix_memalign(&mb, ALIGN, mpad ? mpad : ALIGN) ||
 	    posix_memalign(&hb, ALIGN, ALIGN))
@@ -343,8 +481,10 @@ int sp_imgw_commit(struct sp_imgw *w, uint64_t *gen)
 	h->header_size = sizeof(*h);
 	h->page_size = sysconf(_SC_PAGESIZE);
 	h->generation = w->gen;
+	h->parent = w->parent;
+	h->parent_created_ns = w->parent_created;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	h->created_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	h->created_ns = w->created ? w->created : ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 	h->data_offset = ALIGN;
 	h->data_size = w->off - ALIGN;
 	h->meta_offset = w->off;
@@ -425,9 +565,18 @@ static int check_records(struct sp_img *img)
 			const struct splitckpt_img_pages *p = (const void *)r;
 
 			if (r->size < sizeof(*p) || !p->len || p->len % page ||
+			    p->len > SPLITCKPT_IMG_MAX_RUN ||
 			    p->addr % page || p->offset % ALIGN ||
 			    p->offset < img->h.data_offset ||
 			    p->offset + p->len > img->h.data_offset + img->h.data_size)
+				return -EBADMSG;
+			break;
+		}
+		case SPLITCKPT_REC_ZERO: {
+			const struct splitckpt_img_zero *z = (const void *)r;
+
+			if (r->size < sizeof(*z) || !z->len || z->len % page ||
+			    z->addr % page || z->addr + z->len < z->addr)
 				return -EBADMSG;
 			break;
 		}
@@ -484,7 +633,8 @@ int sp_img_open(int dirfd, uint64_t gen, struct sp_img **out)
 	if (fstat(fd, &st) || pread(fd, &h, sizeof(h), 0) != sizeof(h) ||
 	    memcmp(h.magic, SPLITCKPT_IMG_MAGIC, 8))
 		goto out_close;
-	if (h.version != SPLITCKPT_IMG_VERSION) {
+	if (h.version != SPLITCKPT_IMG_VERSION &&
+	    (h.version != 1 || h.parent)) {
 		r = -EPROTONOSUPPORT;
 		goto out_close;
 	}
@@ -492,7 +642,8 @@ int sp_img_open(int dirfd, uint64_t gen, struct sp_img **out)
 	h.header_xxh3 = 0;
 	if (XXH3_64bits(&h, sizeof(h)) != sum || h.header_size < sizeof(h) ||
 	    h.flags || h.reserved0 || h.reserved[0] || h.reserved[1] ||
-	    h.reserved[2] || h.reserved[3] || h.page_size != (uint32_t)sysconf(_SC_PAGESIZE) ||
+	    h.reserved[2] || h.parent >= gen || !h.parent != !h.parent_created_ns ||
+	    h.page_size != (uint32_t)sysconf(_SC_PAGESIZE) ||
 	    h.generation != gen || h.data_offset != ALIGN ||
 	    h.data_offset + h.data_size > h.meta_offset ||
 	    h.meta_offset + h.meta_size != (uint64_t)st.st_size ||
@@ -582,18 +733,78 @@ static void *hasher(void *arg)
 }
 
 /*
- * Read each PAGES record inside [start, end) to its address (or, with
- * @scratch, into that buffer), keeping QD reads in flight.
+ * The next PAGES record after @rec that @want covers at least in part (all
+ * of them without @want); the ones it covers only in part are added to
+ * @partial instead, for a second pass.
  */
-static int64_t read_pages(struct sp_img *img, uint64_t start, uint64_t end,
+static const struct splitckpt_img_pages *
+next_pages(struct sp_img *img, const struct splitckpt_img_rec **rec,
+	   const struct sp_ranges *want, struct sp_ranges *partial, int *err)
+{
+	const struct splitckpt_img_pages *p;
+	uint64_t cov;
+
+	for (;;) {
+		*rec = sp_img_next(img, *rec);
+		if (!*rec)
+			return NULL;
+		if ((*rec)->type != SPLITCKPT_REC_PAGES)
+			continue;
+		p = (const void *)*rec;
+		if (!want)
+			return p;
+		cov = sp_ranges_covered(want, p->addr, p->addr + p->len);
+		if (cov == p->len)
+			return p;
+		/* Remember the record by its place in the records. */
+		if (cov && !*err)
+			*err = sp_ranges_add(partial, (const char *)p - img->meta,
+					     (const char *)p - img->meta + 1);
+	}
+}
+
+/* Read one record whole into @buf, check it, copy what @want covers. */
+static int load_partial(int fd, const struct splitckpt_img_pages *p,
+			const struct sp_ranges *want, void **buf, size_t *cap)
+{
+	size_t i;
+
+	if (p->len > *cap) {
+		free(*buf);
+		*cap = 0;
+		if (posix_memalign(buf, ALIGN, p->len))
+			return *buf = NULL, -ENOMEM;
+		*cap = p->len;
+	}
+	if (pread(fd, *buf, p->len, p->offset) != (ssize_t)p->len ||
+	    XXH3_64bits(*buf, p->len) != p->xxh3)
+		return -EBADMSG;
+	for (i = sp_ranges_find(want, p->addr);
+	     i < want->n && want->v[i].start < p->addr + p->len; i++) {
+		uint64_t s = want->v[i].start > p->addr ? want->v[i].start : p->addr;
+		uint64_t e = want->v[i].end < p->addr + p->len ?
+			     want->v[i].end : p->addr + p->len;
+
+		memcpy((void *)s, (char *)*buf + (s - p->addr), e - s);
+	}
+	return 0;
+}
+
+/*
+ * Read each PAGES record that @want covers (all with @want NULL) to its
+ * address (or, with @scratch, into that buffer), keeping QD reads in
+ * flight; records @want covers only in part go through a buffer.
+ */
+static int64_t read_pages(struct sp_img *img, const struct sp_ranges *want,
 			  void *scratch)
 {
 	const struct splitckpt_img_rec *rec = NULL;
 	const struct splitckpt_img_pages *slot[QD];
 	int fd = img->dfd >= 0 ? img->dfd : img->fd, depth = scratch ? 1 : QD;
-	int r, inflight = 0, done = 0, i, nthreads = 0;
+	int r, inflight = 0, done = 0, i, nthreads = 0, err = 0;
 	struct hashq q = { .lock = PTHREAD_MUTEX_INITIALIZER,
 			   .more = PTHREAD_COND_INITIALIZER };
+	struct sp_ranges partial = { 0 };
 	pthread_t th[3];
 	struct io_uring ring;
 	int64_t total = 0;
@@ -629,12 +840,8 @@ static int64_t read_pages(struct sp_img *img, uint64_t start, uint64_t end,
 
 			if (slot[i])
 				continue;
-			do {
-				rec = sp_img_next(img, rec);
-				p = (const void *)rec;
-			} while (rec && (rec->type != SPLITCKPT_REC_PAGES ||
-					 p->addr < start || p->addr + p->len > end));
-			if (!rec) {
+			p = next_pages(img, &rec, want, &partial, &err);
+			if (!p) {
 				done = 1;
 				break;
 			}
@@ -688,10 +895,24 @@ static int64_t read_pages(struct sp_img *img, uint64_t start, uint64_t end,
 		if (!nthreads || inflight < depth / 2)
 			hashq_take(&q, 0);
 	}
-	r = 0;
+	r = err;
+	if (!r && partial.n) {
+		void *buf = NULL;
+		size_t cap = 0, k;
+
+		for (k = 0; !r && k < partial.n; k++) {
+			const struct splitckpt_img_pages *p =
+				(const void *)(img->meta + partial.v[k].start);
+
+			r = load_partial(img->fd, p, want, &buf, &cap);
+			total += p->len;
+		}
+		free(buf);
+	}
 out:
 	io_uring_queue_exit(&ring);
 out_threads:
+	sp_ranges_free(&partial);
 	if (!scratch) {
 		/* Help with what is left, then collect the verdict. */
 		while (!r && hashq_take(&q, 0))
@@ -709,11 +930,9 @@ out_threads:
 	return r < 0 ? r : total;
 }
 
-int sp_img_load(struct sp_img *img, uint64_t start, uint64_t end)
+int64_t sp_img_load(struct sp_img *img, const struct sp_ranges *want)
 {
-	int64_t r = read_pages(img, start, end, NULL);
-
-	return r < 0 ? (int)r : 0;
+	return read_pages(img, want, NULL);
 }
 
 int64_t sp_img_verify_data(struct sp_img *img)
@@ -723,9 +942,45 @@ int64_t sp_img_verify_data(struct sp_img *img)
 
 	if (posix_memalign(&buf, ALIGN, CHUNK))
 		return -ENOMEM;
-	r = read_pages(img, 0, UINT64_MAX, buf);
+	r = read_pages(img, NULL, buf);
 	free(buf);
 	return r;
+}
+
+int64_t sp_img_copy(struct sp_img *img, const struct sp_ranges *want,
+		    struct sp_imgw *w)
+{
+	const struct splitckpt_img_rec *rec = NULL;
+	void *buf;
+	int64_t total = 0;
+	int r = 0;
+
+	if (posix_memalign(&buf, ALIGN, CHUNK))
+		return -ENOMEM;
+	while (!r && (rec = sp_img_next(img, rec))) {
+		const struct splitckpt_img_pages *p = (const void *)rec;
+		size_t i;
+
+		if (rec->type != SPLITCKPT_REC_PAGES ||
+		    !sp_ranges_covered(want, p->addr, p->addr + p->len))
+			continue;
+		if (pread(img->fd, buf, p->len, p->offset) != (ssize_t)p->len ||
+		    XXH3_64bits(buf, p->len) != p->xxh3) {
+			r = -EBADMSG;
+			break;
+		}
+		for (i = sp_ranges_find(want, p->addr);
+		     !r && i < want->n && want->v[i].start < p->addr + p->len; i++) {
+			uint64_t s = want->v[i].start > p->addr ? want->v[i].start : p->addr;
+			uint64_t e = want->v[i].end < p->addr + p->len ?
+				     want->v[i].end : p->addr + p->len;
+
+			r = sp_imgw_bytes(w, s, (char *)buf + (s - p->addr), e - s, 0);
+			total += e - s;
+		}
+	}
+	free(buf);
+	return r ? r : total;
 }
 
 void sp_img_close(struct sp_img *img)

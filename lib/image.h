@@ -18,6 +18,7 @@
 
 struct sp_imgw;
 struct sp_img;
+struct sp_ranges;
 
 /*
  * Start writing generation (newest committed + 1) in the directory @dirfd,
@@ -25,6 +26,20 @@ struct sp_img;
  * allows it, through io_uring with registered staging buffers.
  */
 int sp_imgw_open(int dirfd, struct sp_imgw **out);
+
+/*
+ * Rewrite generation @gen: on commit the new file replaces the old one
+ * atomically (used to turn an incremental generation into a full one).
+ */
+int sp_imgw_open_gen(int dirfd, uint64_t gen, struct sp_imgw **out);
+
+/*
+ * Make the generation incremental over generation @parent, whose header
+ * says @created_ns (see splitckpt_image.h); 0 makes it full.
+ */
+void sp_imgw_set_parent(struct sp_imgw *w, uint64_t parent, uint64_t created_ns);
+/* Keep this creation time instead of the time of the commit. */
+void sp_imgw_set_created(struct sp_imgw *w, uint64_t created_ns);
 
 /* The generation number being written. */
 uint64_t sp_imgw_generation(const struct sp_imgw *w);
@@ -38,11 +53,21 @@ int sp_imgw_record(struct sp_imgw *w, const void *rec, size_t len);
 
 /*
  * Save [addr, addr + len) of this process's memory: page aligned and
- * readable.  Emits SPLITCKPT_REC_PAGES records of at most 1 MiB each.  The
- * copy into the staging buffers happens before this returns, so the memory
- * may change afterwards; the writes to the file may still be in flight.
+ * readable.  Emits SPLITCKPT_REC_PAGES records of at most
+ * SPLITCKPT_IMG_MAX_RUN bytes.  Pages that hold only zeroes are not
+ * written: they are left out, or with SP_IMGW_MARK_ZERO described by
+ * SPLITCKPT_REC_ZERO records (for incremental generations).  The copy into
+ * the staging buffers happens before this returns, so the memory may
+ * change afterwards; the writes to the file may still be in flight.
  */
-int sp_imgw_memory(struct sp_imgw *w, uint64_t addr, uint64_t len);
+#define SP_IMGW_MARK_ZERO	(1U << 0)
+int sp_imgw_memory(struct sp_imgw *w, uint64_t addr, uint64_t len,
+		   unsigned int flags);
+/* The same for @len bytes at @src that belong at @addr. */
+int sp_imgw_bytes(struct sp_imgw *w, uint64_t addr, const void *src,
+		  uint64_t len, unsigned int flags);
+/* Record that [addr, addr + len) reads as zero (SPLITCKPT_REC_ZERO). */
+int sp_imgw_zero(struct sp_imgw *w, uint64_t addr, uint64_t len);
 
 /*
  * Wait for all writes, write the records and the header, fsync, rename to
@@ -68,17 +93,26 @@ const struct splitckpt_img_rec *sp_img_next(const struct sp_img *img,
 					    const struct splitckpt_img_rec *prev);
 
 /*
- * Read the saved bytes of every PAGES record that lies inside
- * [start, end) to its address in this process (already mapped writable),
- * with io_uring, and check each checksum (-EBADMSG on a mismatch).
+ * Read the saved bytes of @want (sorted, see ranges.h) that this
+ * generation's PAGES records hold to their addresses in this process
+ * (already mapped writable), with io_uring, checking every record's
+ * checksum (-EBADMSG on a mismatch); NULL: all of them.  Returns the number
+ * of bytes read.
  */
-int sp_img_load(struct sp_img *img, uint64_t start, uint64_t end);
+int64_t sp_img_load(struct sp_img *img, const struct sp_ranges *want);
 
 /*
  * Read every PAGES record and check its checksum without touching
  * memory.  Returns the number of bytes checked.
  */
 int64_t sp_img_verify_data(struct sp_img *img);
+
+/*
+ * Append the saved bytes of @want that this generation holds to @w (each
+ * record's checksum checked first).  Returns the number of bytes copied.
+ */
+int64_t sp_img_copy(struct sp_img *img, const struct sp_ranges *want,
+		    struct sp_imgw *w);
 
 void sp_img_close(struct sp_img *img);
 
@@ -87,5 +121,8 @@ void sp_img_close(struct sp_img *img);
  * array stored in *@gens.  Returns their number.
  */
 int sp_img_list(int dirfd, uint64_t **gens);
+
+/* Remove generation @gen's file (the caller fsyncs the directory). */
+int sp_img_remove(int dirfd, uint64_t gen);
 
 #endif /* SP_IMAGE_H */

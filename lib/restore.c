@@ -24,9 +24,11 @@
 #include <sys/ucontext.h>
 
 #include "band.h"
+#include "chain.h"
 #include "image.h"
 #include "raw.h"
 #include "runtime.h"
+#include "track.h"
 
 /* clone a thread running fn(arg) on @stack; no libc involved. */
 long sp_clone_thread(unsigned long flags, void *stack, void (*fn)(void *),
@@ -192,9 +194,34 @@ static int advise(struct restore *s, const struct splitckpt_img_vma *v)
 	return 0;
 }
 
-static int map_vmas(struct restore *s, struct sp_img *img)
+/* Start tracking writes, so the next generation can be incremental. */
+static void track(struct sp_img *img)
 {
 	const struct splitckpt_img_rec *rec;
+
+	if (sp_track_init())
+		return;
+	for (rec = sp_img_next(img, NULL); rec; rec = sp_img_next(img, rec)) {
+		const struct splitckpt_img_vma *v = (const void *)rec;
+
+		if (rec->type != SPLITCKPT_REC_VMA ||
+		    !(v->flags & SPLITCKPT_VMA_PRIVATE) ||
+		    (v->flags & (SPLITCKPT_VMA_REMAP | SPLITCKPT_VMA_SYSV)))
+			continue;
+		if (sp_track_register(v->start, v->end) ||
+		    sp_track_scan(v->start, v->end, NULL, NULL))
+			return;	/* then the next generation is full */
+	}
+	sp_lineage.gen = sp_img_header(img)->generation;
+	sp_lineage.created_ns = sp_img_header(img)->created_ns;
+}
+
+static int map_vmas(struct restore *s, struct sp_chain *chain, const char *dir)
+{
+	struct sp_img *img = chain->img[0];
+	const struct splitckpt_img_rec *rec;
+	uint64_t bad;
+	int64_t n;
 	long m;
 	int r;
 
@@ -250,9 +277,10 @@ static int map_vmas(struct restore *s, struct sp_img *img)
 		if (r)
 			return r;
 	}
-	r = sp_img_load(img, SP_PAGE_SIZE, UINT64_MAX);
-	if (r)
-		return fail(s, r, "reading the program's memory");
+	n = sp_chain_load(chain, &bad);
+	if (n < 0)
+		return fail(s, n, "reading the program's memory from %s/gen-%08" PRIu64 ".img",
+			    dir, bad);
 	for (rec = sp_img_next(img, NULL); rec; rec = sp_img_next(img, rec)) {
 		const struct splitckpt_img_vma *v = (const void *)rec;
 
@@ -262,26 +290,36 @@ static int map_vmas(struct restore *s, struct sp_img *img)
 		if (m)
 			return fail(s, m, "protecting %#" PRIx64, v->start);
 	}
+	snprintf(sp_lineage.dir, sizeof(sp_lineage.dir), "%s", dir);
+	track(img);
 	return 0;
 }
 
 static int read_image(struct restore *s, const char *dir, uint64_t gen)
 {
 	const struct splitckpt_img_rec *rec;
+	struct sp_chain *chain;
 	struct sp_img *img;
+	uint64_t bad;
 	int dfd, r, nt = 0;
 
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return fail(s, -errno, "%s", dir);
-	r = sp_img_open(dfd, gen, &img);
+	r = sp_chain_open(dfd, gen, &chain, &bad);
 	close(dfd);
-	if (r) {
-		if (r == -ENOENT)
-			return fail(s, r, "%s: %s", dir,
-				    gen ? "no such generation" : "no checkpoint here");
-		return fail(s, r, "%s: reading the image", dir);
-	}
+	if (r == -ENOENT && bad == gen)
+		return fail(s, r, "%s: %s", dir,
+			    gen ? "no such generation" : "no checkpoint here");
+	if (r == -ESTALE)
+		return fail(s, r, "%s/gen-%08" PRIu64 ".img is not the generation "
+			    "the newer ones were written against", dir, bad);
+	if (r == -ENOENT)
+		return fail(s, r, "%s/gen-%08" PRIu64 ".img, which the generation "
+			    "builds on, is missing", dir, bad);
+	if (r)
+		return fail(s, r, "%s/gen-%08" PRIu64 ".img", dir, bad);
+	img = chain->img[0];
 	for (rec = sp_img_next(img, NULL); rec; rec = sp_img_next(img, rec)) {
 		switch (rec->type) {
 		case SPLITCKPT_REC_PROCESS:
@@ -329,14 +367,14 @@ static int read_image(struct restore *s, const char *dir, uint64_t gen)
 			memcpy(&s->threads[s->nr_threads++].rec, rec,
 			       sizeof(s->threads[0].rec));
 	sp_band_reset();
-	r = map_vmas(s, img);
+	r = map_vmas(s, chain, dir);
 	if (r)
 		goto out;
 	sp_band.brk_start = s->proc->brk_start;
 	sp_band.brk_cur = s->proc->brk_cur;
 	rs.tid_offset = s->proc->tid_offset;
 out:
-	sp_img_close(img);
+	sp_chain_close(chain);
 	return r;
 }
 

@@ -18,6 +18,8 @@
 #define SP_CTL_NAME	"splitckpt/ctl/%d"
 
 #define SP_CTL_KILL	(1U << 0)
+#define SP_CTL_FULL	(1U << 1)	/* not incremental */
+#define SP_CTL_FLAGS	(SP_CTL_KILL | SP_CTL_FULL)
 
 struct sp_ctl_request {
 	uint32_t size;
@@ -32,6 +34,7 @@ struct sp_ctl_reply {
 	uint64_t freeze_ns;	/* signalling until every thread stopped */
 	uint64_t total_ns;	/* request until the generation was durable */
 	uint64_t bytes;		/* size of the generation file */
+	uint64_t parent;	/* generation it is incremental over, or 0 */
 	char msg[4200];		/* the directory, or what failed */
 };
 
@@ -76,9 +79,22 @@ extern struct sp_ckpt_ctx sp_ckpt_ctx;
 struct sp_ckpt_stats {
 	uint64_t freeze_ns;
 	uint64_t bytes;
+	uint64_t parent;
 };
-int sp_checkpoint(const char *dir, uint64_t *gen, struct sp_ckpt_stats *st,
-		  char *msg, size_t msglen);
+#define SP_CKPT_FULL	(1U << 0)	/* even when it could be incremental */
+int sp_checkpoint(const char *dir, unsigned int flags, uint64_t *gen,
+		  struct sp_ckpt_stats *st, char *msg, size_t msglen);
+
+/*
+ * The generation this process last wrote or was restarted from: the next
+ * one can be incremental over it.  gen 0: none.
+ */
+struct sp_lineage {
+	char dir[4096];
+	uint64_t gen;
+	uint64_t created_ns;
+};
+extern struct sp_lineage sp_lineage;
 
 /* ctl.c */
 extern char sp_default_dir[4096];

@@ -16,6 +16,7 @@
 #include <xxhash.h>
 
 #include "kselftest_harness.h"
+#include "chain.h"
 #include "image.h"
 
 #define PG 4096UL
@@ -54,7 +55,7 @@ static uint64_t write_gen(struct __test_metadata *_metadata, int dfd,
 	add_process(_metadata, w);
 	ASSERT_EQ(0, sp_imgw_record(w, &mr, sizeof(mr)));
 	if (n)
-		ASSERT_EQ(0, sp_imgw_memory(w, (uint64_t)mem, n));
+		ASSERT_EQ(0, sp_imgw_memory(w, (uint64_t)mem, n, 0));
 	ASSERT_EQ(0, sp_imgw_commit(w, &gen));
 	return gen;
 }
@@ -149,7 +150,7 @@ TEST_F(img, write_read_back)
 	EXPECT_LE(2, pages);
 	/* Lose the memory, then bring it back from the image. */
 	memset(self->mem, 0, self->len);
-	ASSERT_EQ(0, sp_img_load(img, 0, UINT64_MAX));
+	ASSERT_EQ((int64_t)self->len, sp_img_load(img, NULL));
 	EXPECT_EQ(0, memcmp(copy, self->mem, self->len));
 	EXPECT_EQ((int64_t)self->len, sp_img_verify_data(img));
 	sp_img_close(img);
@@ -190,7 +191,7 @@ TEST_F(img, abort_and_leftovers_leave_no_generation)
 
 	ASSERT_EQ(0, sp_imgw_open(self->dfd, &w));
 	ASSERT_EQ(1, sp_imgw_generation(w));
-	ASSERT_EQ(0, sp_imgw_memory(w, (uint64_t)self->mem, self->len));
+	ASSERT_EQ(0, sp_imgw_memory(w, (uint64_t)self->mem, self->len, 0));
 	sp_imgw_abort(w);
 	EXPECT_EQ(0, count_entries(self->dir));
 	/* A crash leaves a .tmp file behind: ignored. */
@@ -203,7 +204,7 @@ TEST_F(img, abort_and_leftovers_leave_no_generation)
 	EXPECT_EQ(-ENOENT, sp_img_open(self->dfd, 0, &img));
 	/* Unaligned memory is refused, nothing is written. */
 	ASSERT_EQ(0, sp_imgw_open(self->dfd, &w));
-	EXPECT_EQ(-EINVAL, sp_imgw_memory(w, (uint64_t)self->mem + 1, PG));
+	EXPECT_EQ(-EINVAL, sp_imgw_memory(w, (uint64_t)self->mem + 1, PG, 0));
 	sp_imgw_abort(w);
 	ASSERT_EQ(1, write_gen(_metadata, self->dfd, self->mem, PG, 1));
 	EXPECT_EQ(1, count_entries(self->dir));
@@ -229,7 +230,7 @@ TEST_F(img, corrupt_data_is_caught)
 	poke(self->dfd, 4096 + 5000, &b, 1);
 	ASSERT_EQ(0, sp_img_open(self->dfd, 1, &img));
 	EXPECT_EQ(-EBADMSG, sp_img_verify_data(img));
-	EXPECT_EQ(-EBADMSG, sp_img_load(img, 0, UINT64_MAX));
+	EXPECT_EQ(-EBADMSG, sp_img_load(img, NULL));
 	sp_img_close(img);
 }
 
@@ -281,6 +282,188 @@ TEST_F(img, truncated_file_is_caught)
 	ASSERT_EQ(0, ftruncate(fd, st.st_size - 1));
 	close(fd);
 	EXPECT_EQ(-EBADMSG, sp_img_open(self->dfd, 1, &img));
+}
+
+
+/* Incremental generations (lib/chain.c). */
+
+static void put_vma(struct __test_metadata *_metadata, struct sp_imgw *w,
+		    void *start, size_t len, __u32 flags)
+{
+	struct {
+		struct splitckpt_img_vma v;
+		char nul[8];
+	} r;
+
+	memset(&r, 0, sizeof(r));
+	r.v.rec.type = SPLITCKPT_REC_VMA;
+	r.v.start = (uintptr_t)start;
+	r.v.end = (uintptr_t)start + len;
+	r.v.prot = PROT_READ | PROT_WRITE;
+	r.v.flags = SPLITCKPT_VMA_PRIVATE | flags;
+	ASSERT_EQ(0, sp_imgw_record(w, &r, sizeof(r.v) + 1));
+}
+
+static void scribble(unsigned char *p, size_t len, uint64_t seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		seed ^= seed << 13;
+		seed ^= seed >> 7;
+		seed ^= seed << 17;
+		p[i] = (unsigned char)seed | 1;
+	}
+}
+
+/* Map the region fresh (all zero), load generation @gen, compare. */
+static void load_and_compare(struct __test_metadata *_metadata, int dfd,
+			     uint64_t gen, unsigned char *mem, size_t len,
+			     const unsigned char *want, int chain_len)
+{
+	struct sp_chain *c;
+	uint64_t bad = 99;
+	size_t i;
+
+	ASSERT_EQ(mem, mmap(mem, len, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
+	ASSERT_EQ(0, sp_chain_open(dfd, gen, &c, &bad));
+	EXPECT_EQ(chain_len, c->n);
+	ASSERT_LT(0, sp_chain_load(c, &bad));
+	EXPECT_EQ(0, bad);
+	for (i = 0; i < len; i += PG)
+		if (memcmp(mem + i, want + i, PG))
+			break;
+	EXPECT_EQ(len, i) TH_LOG("generation %llu: page %zu differs",
+				 (unsigned long long)gen, i / PG);
+	sp_chain_close(c);
+}
+
+/*
+ * Three generations over two mappings A (pages 0-199, changes tracked)
+ * and B (200-258, new in generation 2: saved whole).
+ */
+TEST_F(img, incremental_chain_loads_compacts_and_prunes)
+{
+	unsigned char *m = self->mem, *g1, *g2, *g3, *a = m, *b = m + 200 * PG;
+	size_t la = 200 * PG, lb = self->len - la;
+	struct sp_imgw *w;
+	struct sp_chain *c;
+	uint64_t gen, bad, bytes, *gens;
+	const __u64 t1 = 1000000001, t2 = 1000000002, t3 = 1000000003;
+
+	g1 = malloc(self->len);
+	g2 = malloc(self->len);
+	g3 = malloc(self->len);
+	ASSERT_TRUE(g1 && g2 && g3);
+
+	/* Generation 1: everything. */
+	ASSERT_EQ(0, sp_imgw_open(self->dfd, &w));
+	add_process(_metadata, w);
+	sp_imgw_set_created(w, t1);
+	put_vma(_metadata, w, a, la, SPLITCKPT_VMA_WHOLE);
+	put_vma(_metadata, w, b, lb, SPLITCKPT_VMA_WHOLE);
+	ASSERT_EQ(0, sp_imgw_memory(w, (uintptr_t)m, self->len, 0));
+	ASSERT_EQ(0, sp_imgw_commit(w, &gen));
+	ASSERT_EQ(1, gen);
+	memcpy(g1, m, self->len);
+
+	/* Generation 2: pages 5, 6, 100 change, 150 becomes zero; B is new. */
+	scribble(m + 5 * PG, 2 * PG, 11);
+	scribble(m + 100 * PG, PG, 12);
+	memset(m + 150 * PG, 0, PG);
+	scribble(b, lb, 13);
+	memset(b + 10 * PG, 0, PG);		/* zero in a whole mapping */
+	ASSERT_EQ(0, sp_imgw_open(self->dfd, &w));
+	add_process(_metadata, w);
+	sp_imgw_set_created(w, t2);
+	sp_imgw_set_parent(w, 1, t1);
+	put_vma(_metadata, w, a, la, 0);
+	put_vma(_metadata, w, b, lb, SPLITCKPT_VMA_WHOLE);
+	ASSERT_EQ(0, sp_imgw_memory(w, (uintptr_t)m + 5 * PG, 2 * PG, SP_IMGW_MARK_ZERO));
+	ASSERT_EQ(0, sp_imgw_memory(w, (uintptr_t)m + 100 * PG, PG, SP_IMGW_MARK_ZERO));
+	ASSERT_EQ(0, sp_imgw_memory(w, (uintptr_t)m + 150 * PG, PG, SP_IMGW_MARK_ZERO));
+	ASSERT_EQ(0, sp_imgw_memory(w, (uintptr_t)b, lb, 0));
+	ASSERT_EQ(0, sp_imgw_commit(w, &gen));
+	ASSERT_EQ(2, gen);
+	memcpy(g2, m, self->len);
+
+	/* Generation 3: page 6 again, 150 gets data back, 7 is discarded. */
+	scribble(m + 6 * PG, PG, 21);
+	scribble(m + 150 * PG, PG, 22);
+	memset(m + 7 * PG, 0, PG);
+	ASSERT_EQ(0, sp_imgw_open(self->dfd, &w));
+	add_process(_metadata, w);
+	sp_imgw_set_created(w, t3);
+	sp_imgw_set_parent(w, 2, t2);
+	put_vma(_metadata, w, a, la, 0);
+	put_vma(_metadata, w, b, lb, 0);
+	ASSERT_EQ(0, sp_imgw_memory(w, (uintptr_t)m + 6 * PG, PG, SP_IMGW_MARK_ZERO));
+	ASSERT_EQ(0, sp_imgw_memory(w, (uintptr_t)m + 150 * PG, PG, SP_IMGW_MARK_ZERO));
+	ASSERT_EQ(0, sp_imgw_zero(w, (uintptr_t)m + 7 * PG, PG));
+	ASSERT_EQ(0, sp_imgw_commit(w, &gen));
+	ASSERT_EQ(3, gen);
+	memcpy(g3, m, self->len);
+
+	/* Each generation comes back as it was, from its own chain. */
+	load_and_compare(_metadata, self->dfd, 1, m, self->len, g1, 1);
+	load_and_compare(_metadata, self->dfd, 2, m, self->len, g2, 2);
+	load_and_compare(_metadata, self->dfd, 3, m, self->len, g3, 3);
+	ASSERT_EQ(0, sp_chain_open(self->dfd, 3, &c, &bad));
+	EXPECT_LT(0, sp_chain_verify(c, &bad));
+	sp_chain_close(c);
+
+	/* Compacted: generation 3 is full, same contents; 1 and 2 can go. */
+	ASSERT_EQ(0, sp_chain_open(self->dfd, 3, &c, &bad));
+	ASSERT_EQ(0, sp_chain_compact(self->dfd, c, &bytes, &bad));
+	sp_chain_close(c);
+	EXPECT_EQ(self->len - 2 * PG, bytes);	/* pages 7 and 210 are zero */
+	load_and_compare(_metadata, self->dfd, 3, m, self->len, g3, 1);
+	load_and_compare(_metadata, self->dfd, 2, m, self->len, g2, 2);
+	EXPECT_EQ(2, sp_chain_prune(self->dfd, 3));
+	ASSERT_EQ(1, sp_img_list(self->dfd, &gens));
+	EXPECT_EQ(3, gens[0]);
+	free(gens);
+	load_and_compare(_metadata, self->dfd, 0, m, self->len, g3, 1);
+	free(g1);
+	free(g2);
+	free(g3);
+}
+
+TEST_F(img, broken_chains_name_the_generation)
+{
+	struct sp_imgw *w;
+	struct sp_chain *c;
+	uint64_t gen, bad;
+
+	ASSERT_EQ(0, sp_imgw_open(self->dfd, &w));
+	add_process(_metadata, w);
+	sp_imgw_set_created(w, 5);
+	ASSERT_EQ(0, sp_imgw_memory(w, (uintptr_t)self->mem, PG, 0));
+	ASSERT_EQ(0, sp_imgw_commit(w, &gen));
+	ASSERT_EQ(0, sp_imgw_open(self->dfd, &w));
+	add_process(_metadata, w);
+	sp_imgw_set_parent(w, 1, 5);
+	ASSERT_EQ(0, sp_imgw_commit(w, &gen));
+	ASSERT_EQ(2, gen);
+	ASSERT_EQ(0, sp_chain_open(self->dfd, 2, &c, &bad));
+	EXPECT_EQ(2, c->n);
+	sp_chain_close(c);
+	/* Generation 1 replaced by other contents: not what 2 was built on. */
+	ASSERT_EQ(0, sp_imgw_open_gen(self->dfd, 1, &w));
+	add_process(_metadata, w);
+	sp_imgw_set_created(w, 6);
+	ASSERT_EQ(0, sp_imgw_commit(w, &gen));
+	EXPECT_EQ(-ESTALE, sp_chain_open(self->dfd, 2, &c, &bad));
+	EXPECT_EQ(1, bad);
+	/* Generation 1 gone. */
+	ASSERT_EQ(0, sp_img_remove(self->dfd, 1));
+	EXPECT_EQ(-ENOENT, sp_chain_open(self->dfd, 2, &c, &bad));
+	EXPECT_EQ(1, bad);
+	EXPECT_EQ(-ENOENT, sp_chain_open(self->dfd, 7, &c, &bad));
+	EXPECT_EQ(7, bad);
+	/* Nothing newer needs 1... and 2 is still needed by nothing: kept. */
+	EXPECT_EQ(0, sp_chain_prune(self->dfd, 2));
 }
 
 TEST_HARNESS_MAIN

@@ -233,10 +233,50 @@ corrupt() {
 		fail "restart accepted a corrupt image" "$work/c2.out"
 		return 1
 	fi
-	grep -q "reading the program's memory: Bad message" "$work/c2.out" ||
-		fail "unclear error" "$work/c2.out"
+	grep -q "reading the program's memory from .*/gen-00000001.img: Bad message" \
+		"$work/c2.out" || fail "unclear error" "$work/c2.out"
 }
 tap_run "a corrupt image is refused by verify and by restart" corrupt
+
+# Page data of generation GEN of $img, in bytes.
+data_bytes() {	# data_bytes GEN
+	"$bin/splitckpt" show "$img" --generation "$1" |
+		sed -n 's/.*, \([0-9]*\) bytes of page data.*/\1/p'
+}
+
+incremental() {
+	local s g d size lo hi
+	img=$work/incr.img
+	start incr "$work/incr.out" || return 1
+	"$bin/splitckpt" checkpoint "$pid" --dir "$img" > "$work/i0.out" 2>&1 ||
+		{ fail "checkpoint 1" "$work/i0.out"; return 1; }
+	for s in 1 2 3 4 5; do
+		kill -USR1 "$pid"
+		wait_line "$work/incr.out" "^STEP $s " ||
+			{ fail "no step $s" "$work/incr.out" "$work/incr.out.err"; return 1; }
+		"$bin/splitckpt" checkpoint "$pid" --dir "$img" > "$work/i$s.out" 2>&1 ||
+			{ fail "checkpoint $((s + 1))" "$work/i$s.out"; return 1; }
+		grep -q "incremental over generation $s\$" "$work/i$s.out" ||
+			{ fail "generation $((s + 1)) is not incremental over $s" "$work/i$s.out"; return 1; }
+		# What the program changed, and at most 32 KiB of others' (its
+		# stack, libc's data, stdio's buffer).
+		d=$(sed -n "s/^STEP $s data=//p" "$work/incr.out")
+		size=$(data_bytes $((s + 1)))
+		lo=$((d * 4096))
+		hi=$((d * 4096 * 101 / 100 + 32768))
+		echo "# generation $((s + 1)): $size bytes of data for $d changed pages"
+		[ -n "$size" ] && [ "$size" -ge "$lo" ] && [ "$size" -le "$hi" ] ||
+			{ fail "generation $((s + 1)): $size bytes, not within [$lo, $hi]"; return 1; }
+	done
+	kill -9 "$pid"
+	wait "$pid" 2>/dev/null
+	for g in 1 2 3 4 5 6; do
+		restart_check "$work/incr.r$g" --generation $g || return 1
+		grep -q "step=$((g - 1))\$" "$work/incr.r$g" ||
+			{ fail "generation $g: wrong step" "$work/incr.r$g"; return 1; }
+	done
+}
+tap_run "6 generations, 5 of them incremental: sizes match what changed, restart from each" incremental
 
 status() {
 	"$bin/splitckpt-run" /bin/true || { fail "true: $?"; return 1; }

@@ -25,6 +25,20 @@
  * Integrity: @header_xxh3 is XXH3-64 (seed 0) of the header with that field
  * zero; @meta_xxh3 covers the meta_size bytes of records; each
  * SPLITCKPT_REC_PAGES record carries XXH3-64 of its data.
+ *
+ * Incremental generations (version 2): a generation with @parent != 0 holds
+ * the complete description of the process (every record but the page data)
+ * and only the memory that changed since generation @parent, which must be
+ * present with the @created_ns recorded here as @parent_created_ns.  The
+ * contents of a page of a mapping at generation G are found by walking the
+ * chain G, parent(G), ... and taking the first of:
+ *   - a SPLITCKPT_REC_PAGES record covering the page: those bytes;
+ *   - a SPLITCKPT_REC_ZERO record covering the page: zeroes;
+ *   - a SPLITCKPT_REC_VMA record covering the page with SPLITCKPT_VMA_WHOLE
+ *     set, or a generation with @parent == 0: zeroes (never touched).
+ * Pages outside G's own mappings are ignored.  A generation with @parent ==
+ * 0 is self-contained ("full"); rewriting a chain into one full generation
+ * keeps its @generation and @created_ns.
  */
 #ifndef _UAPI_LINUX_SPLITCKPT_IMAGE_H
 #define _UAPI_LINUX_SPLITCKPT_IMAGE_H
@@ -33,8 +47,9 @@
 #include <linux/types.h>
 
 #define SPLITCKPT_IMG_MAGIC	"SPCKIMG\n"	/* 8 bytes, no NUL */
-#define SPLITCKPT_IMG_VERSION	1
+#define SPLITCKPT_IMG_VERSION	2	/* 1: no incremental generations */
 #define SPLITCKPT_IMG_ALIGN	4096
+#define SPLITCKPT_IMG_MAX_RUN	1048576	/* bytes of one PAGES record */
 
 /**
  * struct splitckpt_img_header - first bytes of a generation file
@@ -45,7 +60,8 @@
  * @page_size:	page size of the checkpointed process.
  * @generation:	number of this generation (1, 2, ...).
  * @parent:	generation this one is relative to; 0 for a full image.
- * @created_ns:	CLOCK_REALTIME when the image was committed.
+ * @created_ns:	CLOCK_REALTIME when the image was written; with
+ *		@generation it names the contents of this generation.
  * @data_offset: start of the page data.
  * @data_size:	bytes of page data.
  * @meta_offset: start of the records.
@@ -53,6 +69,7 @@
  * @meta_xxh3:	checksum of the records.
  * @nr_records:	number of records.
  * @reserved0:	zero.
+ * @parent_created_ns: @created_ns of generation @parent; 0 if none.
  * @reserved:	zero.
  * @header_xxh3: checksum of this header, computed with this field zero.
  */
@@ -72,7 +89,8 @@ struct splitckpt_img_header {
 	__u64	meta_xxh3;
 	__u32	nr_records;
 	__u32	reserved0;
-	__u64	reserved[4];
+	__u64	parent_created_ns;
+	__u64	reserved[3];
 	__u64	header_xxh3;
 };
 
@@ -86,6 +104,7 @@ struct splitckpt_img_header {
 #define SPLITCKPT_REC_TIMER	7	/* struct splitckpt_img_timer */
 #define SPLITCKPT_REC_FD	8	/* struct splitckpt_img_fd */
 #define SPLITCKPT_REC_SIGINFO	9	/* struct splitckpt_img_siginfo */
+#define SPLITCKPT_REC_ZERO	10	/* struct splitckpt_img_zero */
 
 /**
  * struct splitckpt_img_rec - header of every record
@@ -187,6 +206,8 @@ struct splitckpt_img_thread {
 #define SPLITCKPT_VMA_DONTDUMP	_BITUL(10)	/* MADV_DONTDUMP */
 #define SPLITCKPT_VMA_MERGEABLE	_BITUL(11)	/* MADV_MERGEABLE */
 #define SPLITCKPT_VMA_LOCKED	_BITUL(12)	/* mlock() */
+/* This generation holds all of the mapping's data (see the top comment). */
+#define SPLITCKPT_VMA_WHOLE	_BITUL(13)
 
 /**
  * struct splitckpt_img_vma - one mapping of the upper half
@@ -201,7 +222,8 @@ struct splitckpt_img_thread {
  *
  * Followed by the NUL-terminated path and zero padding to 8 bytes.  The
  * saved contents of the mapping are the SPLITCKPT_REC_PAGES records inside
- * [start, end); pages not covered by any were never touched and read as zero.
+ * [start, end); in a full generation pages not covered by any were never
+ * touched and read as zero (incremental ones: see the top comment).
  */
 struct splitckpt_img_vma {
 	struct splitckpt_img_rec rec;
@@ -218,7 +240,8 @@ struct splitckpt_img_vma {
  * struct splitckpt_img_pages - a run of saved pages
  * @rec:	type SPLITCKPT_REC_PAGES.
  * @addr:	address of the first page.
- * @len:	bytes, a multiple of the page size.
+ * @len:	bytes, a multiple of the page size, at most
+ *		SPLITCKPT_IMG_MAX_RUN.
  * @offset:	where the bytes are in the file (aligned).
  * @xxh3:	XXH3-64 of the bytes.
  */
@@ -228,6 +251,21 @@ struct splitckpt_img_pages {
 	__u64	len;
 	__u64	offset;
 	__u64	xxh3;
+};
+
+/**
+ * struct splitckpt_img_zero - pages that became zero since the parent
+ * @rec:	type SPLITCKPT_REC_ZERO.
+ * @addr:	address of the first page.
+ * @len:	bytes, a multiple of the page size.
+ *
+ * Only in incremental generations: the memory was discarded (for example
+ * with MADV_DONTNEED) and reads as zero.
+ */
+struct splitckpt_img_zero {
+	struct splitckpt_img_rec rec;
+	__u64	addr;
+	__u64	len;
 };
 
 /**

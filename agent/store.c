@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Looking after an image directory:
+ *
+ * splitckpt verify DIR [--generation N]
+ *	Without N: every generation's own data and its link to the one it
+ *	builds on.  With N: everything generation N needs (its whole chain).
+ * splitckpt compact DIR [--generation N] [--keep]
+ *	Rewrite generation N (default: the newest) as a full generation, so
+ *	nothing newer depends on older files, then remove the older
+ *	generations that no newer one needs (unless --keep).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "chain.h"
+#include "cli.h"
+
+/* Why a chain could not be opened, for a message. */
+static void chain_error(char *out, size_t len, int r, uint64_t gen, uint64_t bad)
+{
+	if (r == -ENOENT && bad && bad != gen)
+		snprintf(out, len, "generation %" PRIu64 ", which it builds on, is missing",
+			 bad);
+	else if (bad && bad != gen)
+		snprintf(out, len, "generation %" PRIu64 ", which it builds on: %s",
+			 bad, cli_img_error(r));
+	else
+		snprintf(out, len, "%s", cli_img_error(r));
+}
+
+static int verify_one(int dfd, uint64_t gen, int whole_chain)
+{
+	struct sp_chain *c;
+	char why[256];
+	uint64_t bad;
+	int64_t r;
+	int i;
+
+	r = sp_chain_open(dfd, gen, &c, &bad);
+	if (r) {
+		chain_error(why, sizeof(why), r, gen, bad);
+		printf("generation %" PRIu64 ": %s\n", gen, why);
+		return 1;
+	}
+	if (whole_chain) {
+		r = sp_chain_verify(c, &bad);
+	} else {
+		r = sp_img_verify_data(c->img[0]);
+		bad = gen;
+	}
+	if (r < 0) {
+		chain_error(why, sizeof(why), r, gen, bad);
+		printf("generation %" PRIu64 ": %s\n", gen, why);
+	} else {
+		printf("generation %" PRIu64 ": ok (%" PRId64 " bytes checked", gen, r);
+		if (c->n > 1) {
+			printf(", builds on");
+			for (i = 1; i < c->n; i++)
+				printf(" %" PRIu64, (uint64_t)sp_img_header(c->img[i])->generation);
+		}
+		printf(")\n");
+	}
+	sp_chain_close(c);
+	return r < 0;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+	uint64_t gen, *gens = NULL;
+	const char *dir;
+	int dfd, n, i, bad = 0;
+
+	dfd = cli_open_dir("verify", argc, argv, &dir, &gen, &n);
+	if (dfd < 0)
+		return n;
+	if (gen) {
+		bad = verify_one(dfd, gen, 1);
+	} else {
+		n = sp_img_list(dfd, &gens);
+		if (n <= 0) {
+			fprintf(stderr, "splitckpt: verify: %s: %s\n", dir,
+				n ? strerror(-n) : "no checkpoint in this directory");
+			close(dfd);
+			return EXIT_FAIL;
+		}
+		for (i = 0; i < n; i++)
+			bad |= verify_one(dfd, gens[i], 0);
+		free(gens);
+	}
+	close(dfd);
+	return bad ? EXIT_FAIL : 0;
+}
+
+int cmd_compact(int argc, char **argv)
+{
+	char *args[8], why[256];
+	struct sp_chain *c;
+	uint64_t gen, bad, bytes;
+	const char *dir;
+	int dfd, i, n = 0, keep = 0, r, removed = 0;
+
+	for (i = 0; i < argc && n < 7; i++) {
+		if (!strcmp(argv[i], "--keep"))
+			keep = 1;
+		else
+			args[n++] = argv[i];
+	}
+	if (i < argc) {
+		fprintf(stderr, "usage: splitckpt compact DIR [--generation N] [--keep]\n");
+		return EXIT_USAGE;
+	}
+	args[n] = NULL;
+	dfd = cli_open_dir("compact", n, args, &dir, &gen, &r);
+	if (dfd < 0)
+		return r;
+	r = sp_chain_open(dfd, gen, &c, &bad);
+	if (r) {
+		chain_error(why, sizeof(why), r, gen, bad);
+		fprintf(stderr, "splitckpt: compact: %s: %s\n", dir, why);
+		close(dfd);
+		return EXIT_FAIL;
+	}
+	gen = (uint64_t)sp_img_header(c->img[0])->generation;
+	if (c->n == 1) {
+		printf("generation %" PRIu64 " is already full\n", gen);
+	} else {
+		r = sp_chain_compact(dfd, c, &bytes, &bad);
+		if (r) {
+			chain_error(why, sizeof(why), r, gen, bad);
+			fprintf(stderr, "splitckpt: compact: %s: generation %" PRIu64 ": %s\n",
+				dir, gen, why);
+			sp_chain_close(c);
+			close(dfd);
+			return EXIT_FAIL;
+		}
+		printf("generation %" PRIu64 ": rewritten as a full generation, "
+		       "%.1f MiB from %d generations\n", gen, bytes / 1048576.0, c->n);
+	}
+	sp_chain_close(c);
+	if (!keep) {
+		removed = sp_chain_prune(dfd, gen);
+		if (removed < 0) {
+			fprintf(stderr, "splitckpt: compact: %s: removing older generations: %s\n",
+				dir, cli_img_error(removed));
+			close(dfd);
+			return EXIT_FAIL;
+		}
+		printf("%d older generation%s removed\n", removed, removed == 1 ? "" : "s");
+	}
+	close(dfd);
+	return 0;
+}
