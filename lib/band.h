@@ -40,6 +40,14 @@ struct sp_band {
 	uint64_t brk_start;
 	uint64_t brk_cur;
 	struct sp_extent shm[64];	/* System V attachments */
+	/*
+	 * Ranges the upper half discarded with MADV_DONTNEED since the last
+	 * checkpoint (all of them when nr_discard exceeds the array): in a
+	 * private file mapping that brings back the file's contents, which
+	 * the write tracker does not see.
+	 */
+	uint32_t nr_discard;
+	struct sp_extent discard[16];
 };
 
 extern struct sp_band sp_band;

@@ -226,6 +226,18 @@ static int save_changed(void *arg, uint64_t s, uint64_t e, uint64_t cat)
 	return r ? fail(c, r, "saving memory at %#" PRIx64, s) : 0;
 }
 
+static int discarded(uint64_t s, uint64_t e)
+{
+	uint32_t i, n = sp_band.nr_discard;
+
+	if (n > sizeof(sp_band.discard) / sizeof(sp_band.discard[0]))
+		return 1;
+	for (i = 0; i < n; i++)
+		if (sp_band.discard[i].start < e && sp_band.discard[i].end > s)
+			return 1;
+	return 0;
+}
+
 /*
  * Is [s, e) of a private mapping tracked, and did it change since the
  * last generation?  Starts tracking it if it can.  Returns 1 if only the
@@ -285,6 +297,9 @@ static int save_vma(struct ckpt *c, uint64_t s, uint64_t e, const char *perms,
 	 */
 	if ((v.flags & SPLITCKPT_VMA_PRIVATE) && !(v.flags & SPLITCKPT_VMA_SYSV))
 		changes = track_vma(c, s, e, tracked);
+	/* Discarded pages of a file mapping are the file's again: unseen. */
+	if (changes && (v.flags & SPLITCKPT_VMA_FILE) && discarded(s, e))
+		changes = 0;
 	if (!changes)
 		v.flags |= SPLITCKPT_VMA_WHOLE;
 	v.path_len = strlen(path);
@@ -822,6 +837,7 @@ int sp_checkpoint(const char *dir, unsigned int flags, uint64_t *gen,
 	}
 out_thaw:
 	/* The caller lets the threads go (or kills them): sp_thaw(). */
+	sp_band.nr_discard = 0;	/* on failure the next generation is full */
 	put_back_queued(c);
 	sp_raw_unlock(&sp_band.lock);
 out:

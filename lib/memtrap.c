@@ -364,6 +364,21 @@ static long trap_sigprocmask(ucontext_t *uc, long how, uint64_t set,
 	return 0;
 }
 
+static long trap_madvise(uint64_t addr, uint64_t len, long advice)
+{
+	long r = sp_sys3(SYS_madvise, addr, len, advice);
+	uint32_t n = sp_band.nr_discard;
+
+	if (!r && len) {
+		if (n < sizeof(sp_band.discard) / sizeof(sp_band.discard[0])) {
+			sp_band.discard[n].start = addr;
+			sp_band.discard[n].end = addr + len;
+		}
+		sp_band.nr_discard = n + 1;
+	}
+	return r;
+}
+
 static long trap_dispatch(ucontext_t *uc, long nr)
 {
 	greg_t *g = uc->uc_mcontext.gregs;
@@ -387,6 +402,8 @@ static long trap_dispatch(ucontext_t *uc, long nr)
 		return trap_sigaction(a0, a1, a2, a3);
 	case SYS_rt_sigprocmask:
 		return trap_sigprocmask(uc, a0, a1, a2, a3);
+	case SYS_madvise:
+		return trap_madvise(a0, a1, a2);
 	}
 	return -ENOSYS;
 }
@@ -433,6 +450,14 @@ static int memtrap_seccomp_body(struct sock_filter **prog, size_t *len)
 		if (r)
 			goto out_release;
 	}
+	/* Only the advice that discards memory (see sp_band.discard). */
+	r = seccomp_rule_add(ctx, SCMP_ACT_TRAP, SCMP_SYS(madvise), 1,
+			     SCMP_A2(SCMP_CMP_EQ, MADV_DONTNEED));
+	if (!r)
+		r = seccomp_rule_add(ctx, SCMP_ACT_TRAP, SCMP_SYS(madvise), 1,
+				     SCMP_A2(SCMP_CMP_EQ, MADV_DONTNEED_LOCKED));
+	if (r)
+		goto out_release;
 	fd = memfd_create("splitckpt-bpf", MFD_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;

@@ -3,7 +3,8 @@
  * Incremental checkpoints: 64 MiB of pages, each holding a pattern of its
  * number and a version.  Every SIGUSR1 is one step: 5 % of the pages get a
  * new version, and some steps also discard pages (MADV_DONTNEED), map a
- * fresh range over old pages, or write zeroes.  Prints "STEP n data=D"
+ * fresh range over old pages, write zeroes, or discard written pages of a
+ * private file mapping (they show the file again).  Prints "STEP n data=D"
  * where D counts the pages that now hold new, non-zero contents (including
  * those of the version table).  After a restart every page must hold
  * exactly what the step it was saved at left there; prints
@@ -18,7 +19,10 @@
 #define PG	4096
 #define ZEROED	0xffffffffu
 
-static char *buf;
+#define FPAGES	16
+
+static char *buf, *fmap;
+static int fmap_discarded;	/* pages 0-7 of fmap show the file again */
 static uint32_t version[PAGES] __attribute__((aligned(PG)));
 static char touched[PAGES * 4 / PG];	/* version table pages written */
 static volatile sig_atomic_t asked;
@@ -45,10 +49,29 @@ static void fill(uint32_t page, uint32_t ver)
 	set_version(page, ver);
 }
 
+/* Byte @i of the file's page @p, and what the program wrote over it. */
+static char file_byte(size_t p, size_t i)
+{
+	return (char)(p * 31 + i % 251 + 1);
+}
+
+static char wrote_byte(size_t p, size_t i)
+{
+	return (char)(p * 17 + i % 241 + 2);
+}
+
 static void check_all(void)
 {
 	uint32_t p;
 	size_t i;
+
+	for (p = 0; p < FPAGES; p++)
+		for (i = 0; i < PG; i++) {
+			char want = fmap_discarded && p < 8 ? file_byte(p, i) : wrote_byte(p, i);
+
+			CHECK(fmap[p * PG + i] == want, "step %d: file mapping page %u "
+			      "byte %zu is %d, not %d", step, p, i, fmap[p * PG + i], want);
+		}
 
 	for (p = 0; p < PAGES; p++) {
 		const uint64_t *w = (const uint64_t *)(buf + (size_t)p * PG);
@@ -103,9 +126,36 @@ static int do_step(void)
 			set_version(p, ZEROED);
 		}
 	}
+	if (step == 5) {
+		/* Written pages of a private file mapping: the file's again. */
+		CHECK(!madvise(fmap, 8 * PG, MADV_DONTNEED), "madvise file");
+		fmap_discarded = 1;
+		dirtied += 8 + 1;	/* and the page holding the flag */
+	}
 	for (p = 0; p < sizeof(touched); p++)
 		dirtied += touched[p];
 	return dirtied;
+}
+
+static void map_file(void)
+{
+	char path[] = "/tmp/splitckpt-incr.XXXXXX", page[PG];
+	size_t p, i;
+	int fd = mkstemp(path);
+
+	CHECK(fd >= 0, "mkstemp");
+	unlink(path);
+	for (p = 0; p < FPAGES; p++) {
+		for (i = 0; i < PG; i++)
+			page[i] = file_byte(p, i);
+		CHECK(write(fd, page, PG) == PG, "write");
+	}
+	fmap = mmap(NULL, FPAGES * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	CHECK(fmap != MAP_FAILED, "mmap file");
+	close(fd);
+	for (p = 0; p < FPAGES; p++)
+		for (i = 0; i < PG; i++)
+			fmap[p * PG + i] = wrote_byte(p, i);
 }
 
 static void on_usr1(int sig)
@@ -127,6 +177,7 @@ int main(int argc, char **argv)
 	madvise(buf, (size_t)PAGES * PG, MADV_NOHUGEPAGE);
 	for (p = 0; p < PAGES; p++)
 		fill(p, 0);
+	map_file();
 	victim_ready();
 	for (;;) {
 		if (victim_moved()) {
