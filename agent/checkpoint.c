@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * splitckpt checkpoint PID [--dir DIR] [--kill]
- * splitckpt restart DIR [--generation N]
+ * splitckpt restart DIR [--generation N] [--interval SEC]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -106,8 +106,8 @@ usage:
 int cmd_restart(int argc, char **argv)
 {
 	char self[PATH_MAX], run[PATH_MAX + 32], *slash;
-	const char *gen = NULL;
-	char *args[6];
+	const char *gen = NULL, *interval = NULL;
+	char *args[8];
 	ssize_t n;
 	int i, k = 0;
 	const char *dir = NULL;
@@ -117,6 +117,8 @@ int cmd_restart(int argc, char **argv)
 			gen = argv[++i];
 		else if (!strncmp(argv[i], "--generation=", 13))
 			gen = argv[i] + 13;
+		else if (!strcmp(argv[i], "--interval") && i + 1 < argc)
+			interval = argv[++i];
 		else if (argv[i][0] != '-' && !dir)
 			dir = argv[i];
 		else
@@ -140,11 +142,15 @@ int cmd_restart(int argc, char **argv)
 		args[k++] = "--generation";
 		args[k++] = (char *)gen;
 	}
+	if (interval) {
+		args[k++] = "--interval";
+		args[k++] = (char *)interval;
+	}
 	args[k] = NULL;
 	execv(run, args);
 	fprintf(stderr, "splitckpt: restart: %s: %s\n", run, strerror(errno));
 	return EXIT_FAIL;
 usage:
-	fprintf(stderr, "usage: splitckpt restart DIR [--generation N]\n");
+	fprintf(stderr, "usage: splitckpt restart DIR [--generation N] [--interval SEC]\n");
 	return EXIT_USAGE;
 }

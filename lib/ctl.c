@@ -22,7 +22,10 @@
 #include "runtime.h"
 
 char sp_default_dir[4096];
+unsigned int sp_ckpt_interval;
 static int listen_fd = -1;
+/* One checkpoint at a time: requests and the periodic ones. */
+static pthread_mutex_t ckpt_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Lower-half descriptors live high, out of the way of the upper half's. */
 int sp_fd_high(int fd)
@@ -69,6 +72,7 @@ static void serve(int c)
 		goto reply;
 	}
 	dir = req.dir[0] ? req.dir : sp_default_dir;
+	pthread_mutex_lock(&ckpt_lock);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rep.status = sp_checkpoint(dir, req.flags & SP_CTL_FULL ? SP_CKPT_FULL : 0,
 				   &rep.generation, &st, rep.msg, sizeof(rep.msg));
@@ -89,8 +93,58 @@ static void serve(int c)
 			pause();
 	}
 	sp_thaw();
+	pthread_mutex_unlock(&ckpt_lock);
 reply:
 	send(c, &rep, sizeof(rep), MSG_NOSIGNAL);
+}
+
+/* --interval: a generation every sp_ckpt_interval seconds, in the default directory. */
+static void *interval_main(void *arg)
+{
+	struct sp_ckpt_stats st;
+	char msg[1024];
+	uint64_t gen;
+	int r;
+
+	sp_lh_thread_add(gettid());
+	__atomic_store_n((int *)arg, 1, __ATOMIC_RELEASE);
+	for (;;) {
+		struct timespec ts = { .tv_sec = sp_ckpt_interval };
+
+		while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR)
+			;
+		memset(&st, 0, sizeof(st));
+		msg[0] = '\0';
+		pthread_mutex_lock(&ckpt_lock);
+		r = sp_checkpoint(sp_default_dir, 0, &gen, &st, msg, sizeof(msg));
+		sp_thaw();
+		pthread_mutex_unlock(&ckpt_lock);
+		/* The program's stderr is the only place to say so. */
+		if (r)
+			dprintf(2, "splitckpt-run: periodic checkpoint into %s failed: %s\n",
+				sp_default_dir, msg[0] ? msg : strerror(-r));
+	}
+	return NULL;
+}
+
+static int start_thread(void *(*fn)(void *))
+{
+	sigset_t all, old;
+	pthread_t th;
+	int r, ready = 0;
+
+	/* The thread must never take a signal meant for the program. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = -pthread_create(&th, NULL, fn, &ready);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r)
+		return r;
+	pthread_detach(th);
+	/* Its tid must be known before the first freeze. */
+	while (!__atomic_load_n(&ready, __ATOMIC_ACQUIRE))
+		sched_yield();
+	return 0;
 }
 
 static void *ctl_main(void *arg)
@@ -121,9 +175,7 @@ int sp_ctl_start(void)
 {
 	struct sockaddr_un sun;
 	socklen_t len = sp_ctl_addr(getpid(), &sun);
-	sigset_t all, old;
-	pthread_t th;
-	int fd, r, ready = 0;
+	int fd, r;
 
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -135,18 +187,10 @@ int sp_ctl_start(void)
 	}
 	listen_fd = sp_fd_high(fd);
 	sp_ckpt_ctx.lh_fds[0] = listen_fd;
-	/* The thread must never take a signal meant for the program. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	r = -pthread_create(&th, NULL, ctl_boot, &ready);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (r)
-		return r;
-	pthread_detach(th);
-	/* Its tid must be known before the first freeze. */
-	while (!__atomic_load_n(&ready, __ATOMIC_ACQUIRE))
-		sched_yield();
-	return 0;
+	r = start_thread(ctl_boot);
+	if (!r && sp_ckpt_interval)
+		r = start_thread(interval_main);
+	return r;
 }
 
 int sp_mkdir_p(const char *path)

@@ -24,13 +24,14 @@ extern char **environ;
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: splitckpt-run [--dir DIR] [--] PROG [ARGS...]\n"
-		"       splitckpt-run --restore DIR [--generation N]\n"
+		"usage: splitckpt-run [--dir DIR] [--interval SEC] [--] PROG [ARGS...]\n"
+		"       splitckpt-run --restore DIR [--generation N] [--interval SEC]\n"
 		"\n"
 		"Runs the dynamically linked program PROG so that it can be checkpointed\n"
 		"with \"splitckpt checkpoint PID\".  Images go to DIR, else $SPLITCKPT_DIR,\n"
-		"else ./splitckpt-PROG-PID.  The exit status is PROG's; 126/127 when PROG\n"
-		"cannot be run, 125 when a restart fails.\n");
+		"else ./splitckpt-PROG-PID.  With --interval, a generation is written\n"
+		"every SEC seconds (incremental where possible).  The exit status is\n"
+		"PROG's; 126/127 when PROG cannot be run, 125 when a restart fails.\n");
 }
 
 static void warn(const char *fmt, ...)
@@ -88,6 +89,7 @@ int main(int argc, char **argv)
 		{ "dir", required_argument, NULL, 'd' },
 		{ "restore", required_argument, NULL, 'R' },
 		{ "generation", required_argument, NULL, 'g' },
+		{ "interval", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -96,9 +98,10 @@ int main(int argc, char **argv)
 	char msg[8192], *end;
 	uint64_t gen = 0, entry, sp;
 	sigset_t set;
+	long secs;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "+d:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+d:i:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			dir = optarg;
@@ -113,6 +116,16 @@ int main(int argc, char **argv)
 				fprintf(stderr, "splitckpt-run: bad generation '%s'\n", optarg);
 				return 125;
 			}
+			break;
+		case 'i':
+			errno = 0;
+			secs = strtol(optarg, &end, 10);
+			if (errno || *end || secs <= 0 || secs > 86400L * 365) {
+				fprintf(stderr, "splitckpt-run: bad interval '%s' (seconds)\n",
+					optarg);
+				return 125;
+			}
+			sp_ckpt_interval = secs;
 			break;
 		case 'h':
 			usage(stdout);

@@ -98,6 +98,9 @@ extern struct sp_lineage sp_lineage;
 
 /* ctl.c */
 extern char sp_default_dir[4096];
+/* Seconds between periodic checkpoints (--interval), 0 for none. */
+extern unsigned int sp_ckpt_interval;
+/* Serve requests; with sp_ckpt_interval, also checkpoint periodically. */
 int sp_ctl_start(void);
 struct sockaddr_un;
 unsigned int sp_ctl_addr(int pid, struct sockaddr_un *sun);

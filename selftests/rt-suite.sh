@@ -278,6 +278,42 @@ incremental() {
 }
 tap_run "6 generations, 5 of them incremental: sizes match what changed, restart from each" incremental
 
+periodic() {
+	local i n out
+	img=$work/periodic.img
+	"$bin/splitckpt-run" --dir "$img" --interval 1 -- "$vic/counter" -r 2 \
+		> "$work/periodic.out" 2> "$work/periodic.err" &
+	pid=$!
+	pids+=("$pid")
+	for i in $(seq 100); do
+		n=$(ls "$img" 2>/dev/null | grep -c '^gen-')
+		[ "$n" -ge 3 ] && break
+		sleep 0.1
+	done
+	kill -9 "$pid"
+	wait "$pid" 2>/dev/null
+	[ "$n" -ge 3 ] || { fail "$n generations after 10 s" "$work/periodic.err"; return 1; }
+	"$bin/splitckpt" show "$img" --generation 2 | grep -q "incremental over generation 1" ||
+		{ fail "generation 2 is not incremental"; return 1; }
+	"$bin/splitckpt" verify "$img" > "$work/pv.out" 2>&1 || { fail "verify" "$work/pv.out"; return 1; }
+	# The restarted program goes on writing generations.
+	out=$work/periodic.r
+	"$bin/splitckpt" restart "$img" --interval 1 > "$out" 2> "$out.err" &
+	pid=$!
+	pids+=("$pid")
+	wait_line "$out" "^RESTARTED 1 " || { fail "restart" "$out" "$out.err"; return 1; }
+	for i in $(seq 100); do
+		[ "$(ls "$img" | grep -c '^gen-')" -gt "$n" ] && break
+		sleep 0.1
+	done
+	kill -9 "$pid"
+	wait "$pid" 2>/dev/null
+	[ "$(ls "$img" | grep -c '^gen-')" -gt "$n" ] ||
+		{ fail "no generation after the restart" "$out.err"; return 1; }
+	restart_check "$work/periodic.r2"
+}
+tap_run "--interval: periodic incremental generations, also after a restart" periodic
+
 status() {
 	"$bin/splitckpt-run" /bin/true || { fail "true: $?"; return 1; }
 	"$bin/splitckpt-run" /bin/false; [ $? = 1 ] || { fail "false"; return 1; }
