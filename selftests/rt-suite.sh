@@ -314,6 +314,41 @@ periodic() {
 }
 tap_run "--interval: periodic incremental generations, also after a restart" periodic
 
+nospace() {
+	local fs=$work/smallfs
+	mkdir -p "$fs"
+	if ! mount -t tmpfs -o size=48m tmpfs "$fs" 2>/dev/null; then
+		echo "# SKIP: cannot mount a tmpfs here"
+		return 0
+	fi
+	img=$fs/img
+	start counter "$work/nospace.out" -r 1 || { umount "$fs"; return 1; }
+	"$bin/splitckpt" checkpoint "$pid" --dir "$img" > "$work/ns1.out" 2>&1 ||
+		{ fail "first checkpoint" "$work/ns1.out"; umount -l "$fs"; return 1; }
+	# Leave about 4 MiB: not enough for the next generation.
+	fallocate -l $(( $(df --output=avail -B1 "$fs" | tail -1) - (4 << 20) )) "$fs/filler"
+	if "$bin/splitckpt" checkpoint "$pid" --dir "$img" > "$work/ns2.out" 2>&1; then
+		fail "a checkpoint into a full file system succeeded" "$work/ns2.out"
+		umount -l "$fs"
+		return 1
+	fi
+	local ok=1
+	grep -q "No space left on device" "$work/ns2.out" || { fail "unclear error" "$work/ns2.out"; ok=0; }
+	[ "$(ls -A "$img")" = "gen-00000001.img" ] || { fail "left: $(ls -A "$img")"; ok=0; }
+	"$bin/splitckpt" verify "$img" > "$work/ns3.out" 2>&1 || { fail "verify" "$work/ns3.out"; ok=0; }
+	kill -0 "$pid" || { fail "the program died"; ok=0; }
+	rm -f "$fs/filler"
+	# The tracker's state went with the failed generation: a full one now.
+	"$bin/splitckpt" checkpoint "$pid" --dir "$img" --kill > "$work/ns4.out" 2>&1 ||
+		{ fail "checkpoint after freeing space" "$work/ns4.out"; ok=0; }
+	wait "$pid" 2>/dev/null
+	grep -q "incremental" "$work/ns4.out" && { fail "not full" "$work/ns4.out"; ok=0; }
+	[ $ok = 1 ] && restart_check "$work/nospace.r" || ok=0
+	umount -l "$fs"
+	[ $ok = 1 ]
+}
+tap_run "a full file system: clear error, nothing left behind, the last generation stays" nospace
+
 status() {
 	"$bin/splitckpt-run" /bin/true || { fail "true: $?"; return 1; }
 	"$bin/splitckpt-run" /bin/false; [ $? = 1 ] || { fail "false"; return 1; }
