@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * splitckpt checkpoint PID [--dir DIR] [--kill]
- * splitckpt restart DIR [--generation N] [--interval SEC]
+ * splitckpt restart DIR [--generation N] [--interval SEC] [--fallback]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -107,9 +107,9 @@ int cmd_restart(int argc, char **argv)
 {
 	char self[PATH_MAX], run[PATH_MAX + 32], *slash;
 	const char *gen = NULL, *interval = NULL;
-	char *args[8];
+	char *args[8], picked[32];
 	ssize_t n;
-	int i, k = 0;
+	int i, k = 0, fallback = 0;
 	const char *dir = NULL;
 
 	for (i = 1; i < argc; i++) {
@@ -119,6 +119,8 @@ int cmd_restart(int argc, char **argv)
 			gen = argv[i] + 13;
 		else if (!strcmp(argv[i], "--interval") && i + 1 < argc)
 			interval = argv[++i];
+		else if (!strcmp(argv[i], "--fallback"))
+			fallback = 1;
 		else if (argv[i][0] != '-' && !dir)
 			dir = argv[i];
 		else
@@ -126,6 +128,18 @@ int cmd_restart(int argc, char **argv)
 	}
 	if (!dir)
 		goto usage;
+	if (fallback) {
+		uint64_t g = gen ? strtoull(gen, NULL, 10) : 0;
+		int r = cli_pick_valid(dir, &g);
+
+		if (r) {
+			fprintf(stderr, "splitckpt: restart: %s: %s\n", dir,
+				r == -ENOENT ? "no intact generation" : strerror(-r));
+			return EXIT_FAIL;
+		}
+		snprintf(picked, sizeof(picked), "%llu", (unsigned long long)g);
+		gen = picked;
+	}
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n < 0) {
 		perror("splitckpt: restart: /proc/self/exe");
@@ -151,6 +165,6 @@ int cmd_restart(int argc, char **argv)
 	fprintf(stderr, "splitckpt: restart: %s: %s\n", run, strerror(errno));
 	return EXIT_FAIL;
 usage:
-	fprintf(stderr, "usage: splitckpt restart DIR [--generation N] [--interval SEC]\n");
+	fprintf(stderr, "usage: splitckpt restart DIR [--generation N] [--interval SEC] [--fallback]\n");
 	return EXIT_USAGE;
 }

@@ -4,7 +4,8 @@
  *
  *   splitckpt info [--json]                          what the loaded module supports
  *   splitckpt checkpoint PID [--dir DIR] [--kill] [--full]  write a generation
- *   splitckpt restart DIR [--generation N]           run it again
+ *   splitckpt restart DIR [--generation N] [--interval SEC] [--fallback]
+ *                                                    run it again
  *   splitckpt show DIR [--generation N] [--json]     what a generation holds
  *   splitckpt verify DIR [--generation N]            check every checksum
  *   splitckpt compact DIR [--generation N] [--keep]  make a generation full
@@ -24,7 +25,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: splitckpt info [--json]\n"
 		   "       splitckpt checkpoint PID [--dir DIR] [--kill] [--full]\n"
-		   "       splitckpt restart DIR [--generation N]\n"
+		   "       splitckpt restart DIR [--generation N] [--interval SEC] [--fallback]\n"
 		   "       splitckpt show DIR [--generation N] [--json]\n"
 		   "       splitckpt verify DIR [--generation N]\n"
 		   "       splitckpt compact DIR [--generation N] [--keep]\n"

@@ -19,6 +19,11 @@ const char *cli_img_error(int r);
  * "CMD DIR [--generation N]": the directory as an fd, or -1 with *status
  * set to the exit status (after printing why).
  */
+/*
+ * The newest generation of @dir (at most *@gen unless 0) that is intact
+ * with everything it builds on; says on stderr which ones are not.
+ */
+int cli_pick_valid(const char *dir, uint64_t *gen);
 int cli_open_dir(const char *cmd, int argc, char **argv, const char **dir,
 		 uint64_t *gen, int *status);
 

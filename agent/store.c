@@ -5,6 +5,9 @@
  * splitckpt verify DIR [--generation N]
  *	Without N: every generation's own data and its link to the one it
  *	builds on.  With N: everything generation N needs (its whole chain).
+ * splitckpt restart DIR --fallback (the choice of generation, here)
+ *	The newest generation (from N down, with --generation N) whose
+ *	whole chain reads back with every checksum right.
  * splitckpt compact DIR [--generation N] [--keep]
  *	Rewrite generation N (default: the newest) as a full generation, so
  *	nothing newer depends on older files, then remove the older
@@ -68,6 +71,41 @@ static int verify_one(int dfd, uint64_t gen, int whole_chain)
 	}
 	sp_chain_close(c);
 	return r < 0;
+}
+
+int cli_pick_valid(const char *dir, uint64_t *gen)
+{
+	uint64_t *gens, bad;
+	struct sp_chain *c;
+	char why[256];
+	int dfd, n, i, r = -ENOENT;
+
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	n = sp_img_list(dfd, &gens);
+	for (i = n - 1; i >= 0; i--) {
+		if (*gen && gens[i] > *gen)
+			continue;
+		r = sp_chain_open(dfd, gens[i], &c, &bad);
+		if (!r) {
+			int64_t v = sp_chain_verify(c, &bad);
+
+			r = v < 0 ? (int)v : 0;
+			sp_chain_close(c);
+		}
+		if (!r) {
+			*gen = gens[i];
+			break;
+		}
+		chain_error(why, sizeof(why), r, gens[i], bad);
+		fprintf(stderr, "splitckpt: restart: generation %" PRIu64 ": %s; "
+			"trying an older one\n", gens[i], why);
+	}
+	if (n > 0)
+		free(gens);
+	close(dfd);
+	return n < 0 ? n : r;
 }
 
 int cmd_verify(int argc, char **argv)

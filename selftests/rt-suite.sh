@@ -349,6 +349,40 @@ nospace() {
 }
 tap_run "a full file system: clear error, nothing left behind, the last generation stays" nospace
 
+fallback() {
+	img=$work/fallback.img
+	start counter "$work/fb.out" || return 1
+	"$bin/splitckpt" checkpoint "$pid" --dir "$img" > "$work/fb1.out" 2>&1 &&
+		sleep 0.3 &&
+		"$bin/splitckpt" checkpoint "$pid" --dir "$img" --kill > "$work/fb2.out" 2>&1 ||
+		{ fail "checkpoints" "$work/fb1.out" "$work/fb2.out"; return 1; }
+	wait "$pid" 2>/dev/null
+	# Damage the newest generation's data.
+	printf '\xff' | dd of="$img/gen-00000002.img" bs=1 seek=$((4096 * 3 + 7)) \
+		conv=notrunc status=none
+	if timeout 60 "$bin/splitckpt" restart "$img" > "$work/fb3.out" 2>&1; then
+		fail "restart of a damaged generation succeeded"
+		return 1
+	fi
+	grep -q "gen-00000002.img: Bad message" "$work/fb3.out" ||
+		{ fail "unclear error" "$work/fb3.out"; return 1; }
+	restart_check "$work/fb4.out" --fallback || return 1
+	grep -q "generation 2: .*trying an older one" "$work/fb4.out.err" ||
+		{ fail "no word about generation 2" "$work/fb4.out.err"; return 1; }
+	# Without the generation it builds on, nothing newer restarts.
+	rm "$img/gen-00000001.img"
+	if timeout 60 "$bin/splitckpt" restart "$img" --generation 2 > "$work/fb5.out" 2>&1; then
+		fail "restart without its parent succeeded"
+		return 1
+	fi
+	grep -q "gen-00000001.img, which the generation builds on, is missing" "$work/fb5.out" ||
+		{ fail "unclear error" "$work/fb5.out"; return 1; }
+	"$bin/splitckpt" restart "$img" --fallback > "$work/fb6.out" 2>&1
+	[ $? = 1 ] && grep -q "no intact generation" "$work/fb6.out" ||
+		{ fail "--fallback with nothing intact" "$work/fb6.out"; return 1; }
+}
+tap_run "restart names a damaged or missing generation; --fallback takes the newest intact one" fallback
+
 status() {
 	"$bin/splitckpt-run" /bin/true || { fail "true: $?"; return 1; }
 	"$bin/splitckpt-run" /bin/false; [ $? = 1 ] || { fail "false"; return 1; }
