@@ -27,11 +27,11 @@ include scripts/cflags.mk
 override CFLAGS += -MMD -MP
 override CPPFLAGS += -D_GNU_SOURCE -Iuapi -Ilib/include -Ilib
 
-LIB_SRCS := lib/kmod.c lib/image.c lib/chain.c lib/ranges.c lib/ctlclient.c lib/util.c
+LIB_SRCS := lib/kmod.c lib/image.c lib/chain.c lib/ranges.c lib/track.c lib/ctlclient.c lib/util.c
 LIB	:= $(BUILD)/lib/libsplitckpt.a
 # The runtime (lower half).  Bound at load time (-z now): its handlers run
 # with the upper half's TLS and must never enter the lazy-binding resolver.
-RT_SRCS	:= lib/run.c lib/loader.c lib/band.c lib/memtrap.c lib/freeze.c lib/track.c \
+RT_SRCS	:= lib/run.c lib/loader.c lib/band.c lib/memtrap.c lib/freeze.c \
 	   lib/ckpt.c lib/restore.c lib/ctl.c
 BINS	:= $(BUILD)/bin/splitckpt $(BUILD)/bin/splitckpt-run
 LDLIBS	+= -luring -lxxhash
@@ -46,7 +46,7 @@ $(LIB): $(LIB_SRCS:%.c=$(BUILD)/%.o)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
-$(BUILD)/bin/splitckpt: $(BUILD)/agent/cli.o $(BUILD)/agent/show.o $(BUILD)/agent/store.o \
+$(BUILD)/bin/splitckpt: $(BUILD)/agent/cli.o $(BUILD)/agent/show.o $(BUILD)/agent/store.o $(BUILD)/agent/status.o \
 			$(BUILD)/agent/checkpoint.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)

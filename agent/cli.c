@@ -3,6 +3,7 @@
  * splitckpt: the command-line tool.
  *
  *   splitckpt info [--json]                          what the loaded module supports
+ *   splitckpt status [--json]                        module and dirty-page trackers
  *   splitckpt checkpoint PID [--dir DIR] [--kill] [--full]  write a generation
  *   splitckpt restart DIR [--generation N] [--interval SEC] [--fallback]
  *                                                    run it again
@@ -24,6 +25,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: splitckpt info [--json]\n"
+		   "       splitckpt status [--json]\n"
 		   "       splitckpt checkpoint PID [--dir DIR] [--kill] [--full]\n"
 		   "       splitckpt restart DIR [--generation N] [--interval SEC] [--fallback]\n"
 		   "       splitckpt show DIR [--generation N] [--json]\n"
@@ -104,6 +106,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "info"))
 		return cmd_info(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "status"))
+		return cmd_status(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "checkpoint"))
 		return cmd_checkpoint(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "restart"))

@@ -11,6 +11,7 @@ int cmd_restart(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_compact(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 #include <stdint.h>
 /* What an image library error means, for a message. */

@@ -209,33 +209,67 @@ static int shm_attached(uint64_t s, uint64_t e)
 	return 0;
 }
 
+#define NR_DISCARD	(sizeof(sp_band.discard) / sizeof(sp_band.discard[0]))
+
+static int discarded(uint64_t s, uint64_t e)
+{
+	uint32_t i, n = sp_band.nr_discard;
+
+	if (n > NR_DISCARD)
+		return 1;
+	for (i = 0; i < n; i++)
+		if (sp_band.discard[i].start < e && sp_band.discard[i].end > s)
+			return 1;
+	return 0;
+}
+
+/*
+ * Soft-dirty cannot tell a page discarded and read again (the zero page)
+ * from an unchanged one: in discarded ranges of anonymous memory, every
+ * page that was not written since is zero.
+ */
+static int zero_discarded(struct ckpt *c, uint64_t s, uint64_t e)
+{
+	uint32_t i;
+	int r;
+
+	for (i = 0; i < sp_band.nr_discard && i < NR_DISCARD; i++) {
+		uint64_t a = sp_band.discard[i].start > s ? sp_band.discard[i].start : s;
+		uint64_t b = sp_band.discard[i].end < e ? sp_band.discard[i].end : e;
+
+		if (a < b) {
+			r = sp_imgw_zero(c->w, a, b - a);
+			if (r)
+				return r;
+		}
+	}
+	return 0;
+}
+
 /* What changed in a tracked mapping since the last generation. */
 static int save_changed(void *arg, uint64_t s, uint64_t e, uint64_t cat)
 {
 	struct ckpt *c = arg;
 	int r;
 
-	if (!(cat & PAGE_IS_WRITTEN))
-		return 0;
-	/* Discarded since (MADV_DONTNEED), or the zero page read in. */
-	if ((cat & PAGE_IS_PFNZERO) || !(cat & (PAGE_IS_PRESENT | PAGE_IS_SWAPPED)))
-		r = c->vma_file ? sp_imgw_memory(c->w, s, e - s, SP_IMGW_MARK_ZERO) :
-				  sp_imgw_zero(c->w, s, e - s);
-	else
+	if (!(cat & PAGE_IS_WRITTEN)) {
+		if (c->vma_file || sp_track_backend() != SP_TRACK_SOFT_DIRTY)
+			return 0;
+		r = zero_discarded(c, s, e);
+	} else if ((cat & PAGE_IS_PFNZERO) ||
+		   !(cat & (PAGE_IS_PRESENT | PAGE_IS_SWAPPED))) {
+		/*
+		 * Discarded since (MADV_DONTNEED), or the zero page read in:
+		 * zero.  In a file mapping an empty entry is the file's page,
+		 * unchanged (discarding one makes the mapping saved whole).
+		 */
+		if (c->vma_file)
+			return 0;
+		r = sp_imgw_zero(c->w, s, e - s);
+	} else {
 		r = sp_imgw_memory(c->w, s, e - s, SP_IMGW_MARK_ZERO);
+	}
 	return r ? fail(c, r, "saving memory at %#" PRIx64, s) : 0;
-}
-
-static int discarded(uint64_t s, uint64_t e)
-{
-	uint32_t i, n = sp_band.nr_discard;
-
-	if (n > sizeof(sp_band.discard) / sizeof(sp_band.discard[0]))
-		return 1;
-	for (i = 0; i < n; i++)
-		if (sp_band.discard[i].start < e && sp_band.discard[i].end > s)
-			return 1;
-	return 0;
 }
 
 /*
@@ -245,7 +279,7 @@ static int discarded(uint64_t s, uint64_t e)
  */
 static int track_vma(struct ckpt *c, uint64_t s, uint64_t e, int tracked)
 {
-	if (!sp_track_enabled())
+	if (sp_track_backend() == SP_TRACK_NONE)
 		return 0;
 	if (!tracked) {
 		/* New since the last generation (or the first): all of it. */
@@ -297,8 +331,13 @@ static int save_vma(struct ckpt *c, uint64_t s, uint64_t e, const char *perms,
 	 */
 	if ((v.flags & SPLITCKPT_VMA_PRIVATE) && !(v.flags & SPLITCKPT_VMA_SYSV))
 		changes = track_vma(c, s, e, tracked);
-	/* Discarded pages of a file mapping are the file's again: unseen. */
-	if (changes && (v.flags & SPLITCKPT_VMA_FILE) && discarded(s, e))
+	/*
+	 * Discarded pages of a file mapping are the file's again: unseen.
+	 * Soft-dirty needs to know where anonymous memory was discarded.
+	 */
+	if (changes && discarded(s, e) &&
+	    ((v.flags & SPLITCKPT_VMA_FILE) || (sp_band.nr_discard > NR_DISCARD &&
+	     sp_track_backend() == SP_TRACK_SOFT_DIRTY)))
 		changes = 0;
 	if (!changes)
 		v.flags |= SPLITCKPT_VMA_WHOLE;
@@ -330,7 +369,7 @@ static int save_vma(struct ckpt *c, uint64_t s, uint64_t e, const char *perms,
 }
 
 /* SPLITCKPT_VMA_* bits for the madvise/mlock state in a VmFlags line. */
-static uint32_t vm_flags(const char *line, int *tracked)
+static uint32_t vm_flags(const char *line)
 {
 	static const struct {
 		char name[3];
@@ -344,14 +383,9 @@ static uint32_t vm_flags(const char *line, int *tracked)
 	uint32_t bits = 0;
 	size_t i;
 
-	*tracked = 0;
 	for (line += 8; *line; line++) {
 		if (line[0] == ' ' || line[0] == '\n' || !line[1])
 			continue;
-		/* "uw": registered for userfaultfd write-protection */
-		if (line[0] == 'u' && line[1] == 'w' &&
-		    (line[2] == ' ' || line[2] == '\n' || !line[2]))
-			*tracked = 1;
 		for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 			if (line[0] == map[i].name[0] && line[1] == map[i].name[1] &&
 			    (line[2] == ' ' || line[2] == '\n' || !line[2]))
@@ -381,7 +415,8 @@ static int save_memory(struct ckpt *c)
 		if (!strncmp(line, "VmFlags:", 8)) {
 			if (!have)
 				continue;
-			madv = vm_flags(line, &tracked);
+			madv = vm_flags(line);
+			tracked = sp_track_follows(line);
 			have = 0;
 			for (i = 0; !r && i < sp_band.n; i++) {
 				uint64_t ps = sp_band.v[i].start, pe = sp_band.v[i].end;
@@ -721,6 +756,21 @@ static uint64_t mono_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+enum sp_tracker sp_tracker_start(void)
+{
+	enum sp_tracker t = sp_track_backend();
+	int fds[2];
+
+	if (t != SP_TRACK_NONE)
+		return t;
+	t = sp_track_init(sp_fd_high);
+	sp_track_fds(fds);
+	/* Lower-half descriptors: never saved as the program's. */
+	sp_ckpt_ctx.lh_fds[2] = fds[0];
+	sp_ckpt_ctx.lh_fds[3] = fds[1];
+	return t;
+}
+
 static uint64_t real_ns(void)
 {
 	struct timespec ts;
@@ -739,7 +789,7 @@ static int can_increment(int dfd, const char *dir)
 	struct sp_img *img;
 	int ok;
 
-	if (!sp_track_enabled() || !sp_lineage.gen || strcmp(dir, sp_lineage.dir) ||
+	if (sp_track_backend() == SP_TRACK_NONE || !sp_lineage.gen || strcmp(dir, sp_lineage.dir) ||
 	    sp_img_open(dfd, sp_lineage.gen, &img))
 		return 0;
 	ok = sp_img_header(img)->created_ns == sp_lineage.created_ns;
@@ -793,8 +843,7 @@ int sp_checkpoint(const char *dir, unsigned int flags, uint64_t *gen,
 		fail(c, r, "starting a generation in %s", dir);
 		goto out_thaw;
 	}
-	if (!sp_track_enabled())
-		sp_track_init();	/* else every generation is full */
+	sp_tracker_start();	/* without one every generation is full */
 	c->incremental = !(flags & SP_CKPT_FULL) && can_increment(dfd, dir);
 	if (c->incremental) {
 		sp_imgw_set_parent(c->w, sp_lineage.gen, sp_lineage.created_ns);
@@ -817,6 +866,12 @@ int sp_checkpoint(const char *dir, unsigned int flags, uint64_t *gen,
 		r = save_fds(c);
 	if (!r)
 		r = save_memory(c);
+	if (!r) {
+		r = sp_track_epoch();
+		if (r)
+			fail(c, r, "starting a new epoch of the %s tracker",
+			     sp_track_name(sp_track_backend()));
+	}
 	if (r) {
 		sp_imgw_abort(c->w);
 		goto out_thaw;

@@ -199,7 +199,7 @@ static void track(struct sp_img *img)
 {
 	const struct splitckpt_img_rec *rec;
 
-	if (sp_track_init())
+	if (sp_tracker_start() == SP_TRACK_NONE)
 		return;
 	for (rec = sp_img_next(img, NULL); rec; rec = sp_img_next(img, rec)) {
 		const struct splitckpt_img_vma *v = (const void *)rec;
@@ -212,6 +212,8 @@ static void track(struct sp_img *img)
 		    sp_track_scan(v->start, v->end, NULL, NULL))
 			return;	/* then the next generation is full */
 	}
+	if (sp_track_epoch())
+		return;
 	sp_lineage.gen = sp_img_header(img)->generation;
 	sp_lineage.created_ns = sp_img_header(img)->created_ns;
 }

@@ -89,6 +89,10 @@ int sp_checkpoint(const char *dir, unsigned int flags, uint64_t *gen,
  * The generation this process last wrote or was restarted from: the next
  * one can be incremental over it.  gen 0: none.
  */
+/* Set the dirty-page tracker up if it is not (track.h). */
+#include "track.h"
+enum sp_tracker sp_tracker_start(void);
+
 struct sp_lineage {
 	char dir[4096];
 	uint64_t gen;

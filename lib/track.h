@@ -1,12 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Which upper-half pages were written since the last checkpoint: the
- * "uffd-wp" backend (Linux 6.7+).  The runtime registers the upper half's
- * private mappings with an asynchronous write-protecting userfaultfd of its
- * own; the first write to a protected page costs one fault, resolved in the
- * kernel, and clears the protection.  PAGEMAP_SCAN then reports the written
- * pages and protects them again in one atomic step.
+ * Which upper-half pages were written since the last generation.  Two
+ * backends, the better one that works is chosen (or $SPLITCKPT_TRACKER):
  *
+ * uffd-wp (Linux 6.7+): the runtime registers the upper half's private
+ *	mappings with an asynchronous write-protecting userfaultfd of its
+ *	own; the first write to a protected page costs one fault, resolved
+ *	in the kernel.  PAGEMAP_SCAN reports the written pages and protects
+ *	them again in one step.  A mapping not registered yet ("uw" missing
+ *	from its VmFlags) is new.
+ * soft-dirty (CONFIG_MEM_SOFT_DIRTY, most distribution kernels, also
+ *	older ones): the kernel marks written pages in /proc/self/pagemap;
+ *	writing "4" to /proc/self/clear_refs starts a new epoch for the whole
+ *	process.  A mapping created since ("sd" in its VmFlags) is new.
+ *
+ * The loaded kernel module is the third, preferred, backend (to come).
  * Returns 0 or -errno; nothing prints.
  */
 #ifndef SP_TRACK_H
@@ -16,21 +24,50 @@
 
 #include "pagemap_scan.h"
 
-/* Set the backend up; -EOPNOTSUPP (or another -errno) when unavailable. */
-int sp_track_init(void);
-/* Is the backend set up? */
-int sp_track_enabled(void);
-/* Track [start, end) from now on (it must lie inside mappings). */
+enum sp_tracker {
+	SP_TRACK_NONE,
+	SP_TRACK_UFFD_WP,
+	SP_TRACK_SOFT_DIRTY,
+};
+
+/* "none", "uffd-wp", "soft-dirty". */
+const char *sp_track_name(enum sp_tracker t);
+/*
+ * Does backend @t work for this process?  0, or why not
+ * (-EOPNOTSUPP: the kernel lacks it).
+ */
+int sp_track_probe(enum sp_tracker t);
+
+/*
+ * Set the best backend up (the one $SPLITCKPT_TRACKER names, if set);
+ * @place (or NULL) moves each descriptor the tracker opens out of the
+ * way and returns its new number.  Returns the backend in use.
+ */
+enum sp_tracker sp_track_init(int (*place)(int fd));
+enum sp_tracker sp_track_backend(void);
+/* The descriptors the tracker holds (-1: none), for excluding them. */
+void sp_track_fds(int fds[2]);
+
+/*
+ * Has the tracker followed a mapping since the last epoch?  @vmflags is
+ * its "VmFlags:" line from /proc/self/smaps.
+ */
+int sp_track_follows(const char *vmflags);
+/* Follow [start, end) from now on (inside mappings; uffd-wp registers). */
 int sp_track_register(uint64_t start, uint64_t end);
 
 /*
- * Report every page of [start, end) (which must be registered) as runs of
- * equal PAGE_IS_* categories (WRITTEN, PRESENT, SWAPPED, PFNZERO) to @fn,
- * in address order, and protect them all again.  Stops at @fn's first
- * non-zero return, which it returns.  @fn NULL: only protect them.
+ * Report every page of [start, end) (followed since the last epoch) as
+ * runs of equal PAGE_IS_* categories (WRITTEN, PRESENT, SWAPPED, PFNZERO)
+ * to @fn, in address order.  uffd-wp protects the pages again here
+ * (@fn NULL: only that).  Stops at @fn's first non-zero return, which
+ * it returns.
  */
 typedef int (*sp_track_fn)(void *arg, uint64_t start, uint64_t end,
 			   uint64_t categories);
 int sp_track_scan(uint64_t start, uint64_t end, sp_track_fn fn, void *arg);
+
+/* A generation is complete: start the next epoch (soft-dirty: clear_refs). */
+int sp_track_epoch(void);
 
 #endif /* SP_TRACK_H */

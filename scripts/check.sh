@@ -52,6 +52,8 @@ host_ksft() {	# host_ksft NAME: a kselftest-harness program run on the host
 	selftests/rt-suite.sh "$build"
 	scripts/xk-restart.sh 6.1 6.12 "$build"
 	scripts/xk-restart.sh 6.12 6.1 "$build"
+	scripts/vm-incr.sh 6.1 "$build" auto
+	scripts/vm-incr.sh 6.12 "$build" auto soft-dirty
 	scripts/vm-selftest.sh 6.1
 	for series in $(scripts/kernels.sh series); do
 		suite_vm "$series"
@@ -63,5 +65,6 @@ skipped=$(grep -E '^ok ' "$logs/check.log" | grep -c '# SKIP')
 failed=$(grep -cE '^not ok ' "$logs/check.log")
 echo "check: $(($(date +%s) - start)) s; failures:"
 grep -E '^not ok ' "$logs/check.log" | sed 's/^/  /'
-echo "$passed passed, $failed failed, $skipped skipped"
+echo "$skipped skipped"
+echo "$passed passed, $failed failed"
 [ "$failed" = 0 ] && [ "$passed" -gt 0 ]
