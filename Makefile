@@ -36,6 +36,12 @@ RT_SRCS	:= lib/run.c lib/loader.c lib/band.c lib/memtrap.c lib/freeze.c \
 BINS	:= $(BUILD)/bin/splitckpt $(BUILD)/bin/splitckpt-run
 LDLIBS	+= -luring -lxxhash
 
+# splitckptd, the agent, and the client side of its socket.
+AGENTD_SRCS := agent/daemon.c agent/config.c agent/log.c agent/server.c \
+	       agent/request.c agent/sandbox.c
+LIB_SRCS += lib/agentclient.c
+BINS	+= $(BUILD)/bin/splitckptd
+
 all: $(BINS) selftests
 
 $(BUILD)/%.o: %.c
@@ -54,6 +60,61 @@ $(BUILD)/bin/splitckpt: $(BUILD)/agent/cli.o $(BUILD)/agent/show.o $(BUILD)/agen
 $(BUILD)/bin/splitckpt-run: $(RT_SRCS:%.c=$(BUILD)/%.o) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -pthread -Wl,-z,now -Wl,-z,relro -o $@ $^ $(LDLIBS) -lseccomp
+
+$(BUILD)/bin/splitckptd: $(AGENTD_SRCS:%.c=$(BUILD)/%.o) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -pthread -o $@ $^ $(LDLIBS) -linih -lsystemd -lseccomp
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the tools, the agent and its
+# unit, the checkpoint timer, the configuration (kept if already there), the
+# udev rule, the man pages, and the module's sources for DKMS.
+PREFIX	?= /usr/local
+BINDIR	?= $(PREFIX)/bin
+SBINDIR	?= $(PREFIX)/sbin
+MANDIR	?= $(PREFIX)/share/man
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+UDEVDIR	?= $(PREFIX)/lib/udev/rules.d
+CONFDIR	?= /etc/splitckpt
+DKMSDIR	?= /usr/src
+DKMSVER	:= $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf)
+INSTALL	?= install
+MANS	:= man/splitckpt.1 man/splitckpt-run.1 man/splitckptd.conf.5 man/splitckptd.8
+UNITS	:= splitckptd.service splitckpt-checkpoint@.service splitckpt-checkpoint@.timer
+KSRC	:= Kbuild $(wildcard kmod/Kbuild kmod/*.c kmod/*.h uapi/linux/*.h)
+
+install: $(BINS)
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(UDEVDIR) $(DESTDIR)$(CONFDIR)/splitckptd.conf.d \
+		$(addprefix $(DESTDIR)$(MANDIR)/man,1 5 8)
+	$(INSTALL) -m 0755 $(BUILD)/bin/splitckpt $(BUILD)/bin/splitckpt-run $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 0755 $(BUILD)/bin/splitckptd $(DESTDIR)$(SBINDIR)/
+	for u in $(UNITS); do \
+		sed -e 's|/usr/local/sbin/|$(SBINDIR)/|g' -e 's|/usr/local/bin/|$(BINDIR)/|g' \
+			systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	[ -e $(DESTDIR)$(CONFDIR)/splitckptd.conf ] || \
+		$(INSTALL) -m 0644 etc/splitckptd.conf $(DESTDIR)$(CONFDIR)/
+	$(INSTALL) -m 0644 udev/60-splitckpt.rules $(DESTDIR)$(UDEVDIR)/
+	for m in $(MANS); do \
+		$(INSTALL) -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/ || exit 1; \
+	done
+	for f in dkms.conf $(KSRC); do \
+		$(INSTALL) -D -m 0644 $$f $(DESTDIR)$(DKMSDIR)/splitckpt-$(DKMSVER)/$$f || exit 1; \
+	done
+
+# The configuration goes only if nobody changed it.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/splitckpt $(DESTDIR)$(BINDIR)/splitckpt-run \
+		$(DESTDIR)$(SBINDIR)/splitckptd $(DESTDIR)$(UDEVDIR)/60-splitckpt.rules \
+		$(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS)) \
+		$(foreach m,$(MANS),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
+	! cmp -s etc/splitckptd.conf $(DESTDIR)$(CONFDIR)/splitckptd.conf || \
+		rm -f $(DESTDIR)$(CONFDIR)/splitckptd.conf
+	-rmdir $(DESTDIR)$(CONFDIR)/splitckptd.conf.d $(DESTDIR)$(CONFDIR) 2>/dev/null
+	rm -rf $(DESTDIR)$(DKMSDIR)/splitckpt-$(DKMSVER)
+
+.PHONY: install uninstall
 
 -include $(shell find $(BUILD)/lib $(BUILD)/agent -name '*.d' 2>/dev/null)
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 
+#include "agent.h"
 #include "cli.h"
 #include "runtime.h"
 
@@ -26,17 +27,18 @@ int cmd_checkpoint(int argc, char **argv)
 		{ "dir", required_argument, NULL, 'd' },
 		{ "kill", no_argument, NULL, 'k' },
 		{ "full", no_argument, NULL, 'f' },
+		{ "via", required_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct sp_ctl_request req;
 	struct sp_ctl_reply rep;
 	char *end;
 	long pid;
-	int c, r, pidfd;
+	int c, r, pidfd, via = SP_VIA_AUTO;
 
 	req.size = sizeof(req);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:kf", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:kfv:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			r = sp_abspath(optarg, req.dir, sizeof(req.dir));
@@ -52,6 +54,11 @@ int cmd_checkpoint(int argc, char **argv)
 		case 'f':
 			req.flags |= SP_CTL_FULL;
 			break;
+		case 'v':
+			via = sp_via_parse(optarg);
+			if (via < 0)
+				goto usage;
+			break;
 		default:
 			goto usage;
 		}
@@ -64,7 +71,7 @@ int cmd_checkpoint(int argc, char **argv)
 		goto usage;
 	/* Opened first: it tells when this very process has ended. */
 	pidfd = syscall(SYS_pidfd_open, (pid_t)pid, 0);
-	r = sp_ctl_request(pid, &req, &rep);
+	r = sp_checkpoint_request(via, pid, &req, &rep);
 	if (r) {
 		if (r == -ECONNREFUSED || r == -ENOENT)
 			fprintf(stderr, "splitckpt: checkpoint: process %ld %s\n", pid,
@@ -99,7 +106,8 @@ int cmd_checkpoint(int argc, char **argv)
 	}
 	return 0;
 usage:
-	fprintf(stderr, "usage: splitckpt checkpoint PID [--dir DIR] [--kill] [--full]\n");
+	fprintf(stderr, "usage: splitckpt checkpoint PID [--dir DIR] [--kill] [--full]"
+		" [--via agent|direct|auto]\n");
 	return EXIT_USAGE;
 }
 

@@ -4,7 +4,8 @@
  *
  *   splitckpt info [--json]                          what the loaded module supports
  *   splitckpt status [--json]                        module and dirty-page trackers
- *   splitckpt checkpoint PID [--dir DIR] [--kill] [--full]  write a generation
+ *   splitckpt checkpoint PID [--dir DIR] [--kill] [--full]
+ *                            [--via agent|direct|auto]  write a generation
  *   splitckpt restart DIR [--generation N] [--interval SEC] [--fallback]
  *                                                    run it again
  *   splitckpt show DIR [--generation N] [--json]     what a generation holds
@@ -27,6 +28,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: splitckpt info [--json]\n"
 		   "       splitckpt status [--json]\n"
 		   "       splitckpt checkpoint PID [--dir DIR] [--kill] [--full]\n"
+		   "                            [--via agent|direct|auto]\n"
 		   "       splitckpt restart DIR [--generation N] [--interval SEC] [--fallback]\n"
 		   "       splitckpt show DIR [--generation N] [--json]\n"
 		   "       splitckpt verify DIR [--generation N]\n"

@@ -50,6 +50,7 @@ host_ksft() {	# host_ksft NAME: a kselftest-harness program run on the host
 	scripts/lint.sh
 	host_ksft image
 	selftests/rt-suite.sh "$build"
+	selftests/agent-suite.sh "$build"
 	scripts/xk-restart.sh 6.1 6.12 "$build"
 	scripts/xk-restart.sh 6.12 6.1 "$build"
 	scripts/vm-incr.sh 6.1 "$build" auto
