@@ -53,6 +53,7 @@ $(LIB): $(LIB_SRCS:%.c=$(BUILD)/%.o)
 	$(AR) rcs $@ $^
 
 $(BUILD)/bin/splitckpt: $(BUILD)/agent/cli.o $(BUILD)/agent/show.o $(BUILD)/agent/store.o $(BUILD)/agent/status.o \
+			$(BUILD)/agent/json.o \
 			$(BUILD)/agent/checkpoint.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)

@@ -87,13 +87,22 @@ int cmd_checkpoint(int argc, char **argv)
 			rep.msg[0] ? rep.msg : strerror(-rep.status));
 		return EXIT_FAIL;
 	}
-	printf("generation %llu in %s: %.1f MiB in %.3f s, threads stopped in %.3f ms",
-	       (unsigned long long)rep.generation, rep.msg, rep.bytes / 1048576.0,
-	       rep.total_ns / 1e9, rep.freeze_ns / 1e6);
-	if (rep.parent)
-		printf(", incremental over generation %llu",
-		       (unsigned long long)rep.parent);
-	printf("\n");
+	if (cli_json) {
+		printf("{\"generation\": %llu, \"parent\": %llu, \"dir\": ",
+		       (unsigned long long)rep.generation, (unsigned long long)rep.parent);
+		json_str(rep.msg);
+		printf(", \"bytes\": %llu, \"total_ns\": %llu, \"freeze_ns\": %llu}\n",
+		       (unsigned long long)rep.bytes, (unsigned long long)rep.total_ns,
+		       (unsigned long long)rep.freeze_ns);
+	} else {
+		printf("generation %llu in %s: %.1f MiB in %.3f s, threads stopped in %.3f ms",
+		       (unsigned long long)rep.generation, rep.msg, rep.bytes / 1048576.0,
+		       rep.total_ns / 1e9, rep.freeze_ns / 1e6);
+		if (rep.parent)
+			printf(", incremental over generation %llu",
+			       (unsigned long long)rep.parent);
+		printf("\n");
+	}
 	if ((req.flags & SP_CTL_KILL) && pidfd >= 0) {
 		/* Return once the program is really gone. */
 		struct pollfd pfd = { .fd = pidfd, .events = POLLIN };

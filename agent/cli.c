@@ -2,17 +2,20 @@
 /*
  * splitckpt: the command-line tool.
  *
- *   splitckpt info [--json]                          what the loaded module supports
- *   splitckpt status [--json]                        module and dirty-page trackers
+ *   splitckpt info                                   what the loaded module supports
+ *   splitckpt status                                 module and dirty-page trackers
  *   splitckpt checkpoint PID [--dir DIR] [--kill] [--full]
  *                            [--via agent|direct|auto]  write a generation
  *   splitckpt restart DIR [--generation N] [--interval SEC] [--fallback]
  *                                                    run it again
- *   splitckpt show DIR [--generation N] [--json]     what a generation holds
+ *   splitckpt list DIR                               the generations
+ *   splitckpt show DIR [--generation N]              what a generation holds
  *   splitckpt verify DIR [--generation N]            check every checksum
  *   splitckpt compact DIR [--generation N] [--keep]  make a generation full
  *
- * Exit status: 0 success, 1 the operation failed, 2 bad usage.
+ * Every command takes --json: one JSON document on stdout instead of text.
+ * Exit status: 0 success, 1 the operation failed, 2 bad usage; restart
+ * exits with the program's status (125: the restart itself failed).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -25,16 +28,20 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: splitckpt info [--json]\n"
-		   "       splitckpt status [--json]\n"
+	fprintf(f, "usage: splitckpt info\n"
+		   "       splitckpt status\n"
 		   "       splitckpt checkpoint PID [--dir DIR] [--kill] [--full]\n"
 		   "                            [--via agent|direct|auto]\n"
 		   "       splitckpt restart DIR [--generation N] [--interval SEC] [--fallback]\n"
-		   "       splitckpt show DIR [--generation N] [--json]\n"
+		   "       splitckpt list DIR\n"
+		   "       splitckpt show DIR [--generation N]\n"
 		   "       splitckpt verify DIR [--generation N]\n"
 		   "       splitckpt compact DIR [--generation N] [--keep]\n"
 		   "       splitckpt --help\n"
 		   "\n"
+		   "Every command but restart takes --json: one JSON document on stdout.\n"
+		   "Exit status: 0 done, 1 failed, 2 bad usage; restart: the program's\n"
+		   "(125 when the restart itself fails).\n"
 		   "Programs are started with \"splitckpt-run [--dir DIR] PROG [ARGS...]\".\n"
 		   "Process ids change across a restart.\n");
 }
@@ -55,15 +62,12 @@ static void print_bits(const char *label, __u64 bits)
 static int cmd_info(int argc, char **argv)
 {
 	struct splitckpt_info info;
-	int json = 0, fd, ret;
+	int fd, ret;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
-			json = 1;
-		} else {
-			usage(stderr);
-			return EXIT_USAGE;
-		}
+	(void)argv;
+	if (argc > 1) {
+		usage(stderr);
+		return EXIT_USAGE;
 	}
 
 	fd = sp_kmod_open();
@@ -80,7 +84,7 @@ static int cmd_info(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 
-	if (json) {
+	if (cli_json) {
 		printf("{\"api_level\": %u, \"page_size\": %u, "
 		       "\"features\": %llu, \"ioctls\": %llu}\n",
 		       info.api_level, info.page_size,
@@ -98,6 +102,17 @@ static int cmd_info(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	int i, n = 0;
+
+	/* --json is for every command: take it out here. */
+	for (i = 0; i < argc; i++) {
+		if (i > 1 && !strcmp(argv[i], "--json"))
+			cli_json = 1;
+		else
+			argv[n++] = argv[i];
+	}
+	argv[n] = NULL;
+	argc = n;
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;
@@ -114,6 +129,8 @@ int main(int argc, char **argv)
 		return cmd_checkpoint(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "restart"))
 		return cmd_restart(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "list"))
+		return cmd_list(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "show"))
 		return cmd_show(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "verify"))

@@ -12,8 +12,18 @@ int cmd_show(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_compact(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_list(int argc, char **argv);
 
 #include <stdint.h>
+
+/*
+ * --json, anywhere on the command line: print one JSON document on stdout
+ * instead of text (errors stay text on stderr, with the same exit status).
+ */
+extern int cli_json;
+/* @s as a JSON string, quoted and escaped. */
+void json_str(const char *s);
+
 /* What an image library error means, for a message. */
 const char *cli_img_error(int r);
 /*

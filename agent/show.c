@@ -96,23 +96,32 @@ static void sigset_str(char *out, size_t len, uint64_t set)
 		snprintf(out, len, "none");
 }
 
-static void show_vma(const struct sp_img *img, const struct splitckpt_img_vma *v)
+/* Bytes saved and marked zero in this generation inside mapping @v. */
+static void vma_bytes(const struct sp_img *img, const struct splitckpt_img_vma *v,
+		      uint64_t *saved, uint64_t *zeroed)
 {
 	const struct splitckpt_img_rec *r;
-	uint64_t saved = 0, zeroed = 0;
-	int incremental = sp_img_header(img)->parent != 0;
 
+	*saved = *zeroed = 0;
 	for (r = sp_img_next(img, NULL); r; r = sp_img_next(img, r)) {
 		const struct splitckpt_img_pages *p = (const void *)r;
 		const struct splitckpt_img_zero *z = (const void *)r;
 
 		if (r->type == SPLITCKPT_REC_PAGES && p->addr >= v->start &&
 		    p->addr < v->end)
-			saved += p->len;
+			*saved += p->len;
 		if (r->type == SPLITCKPT_REC_ZERO && z->addr >= v->start &&
 		    z->addr < v->end)
-			zeroed += z->len;
+			*zeroed += z->len;
 	}
+}
+
+static void show_vma(const struct sp_img *img, const struct splitckpt_img_vma *v)
+{
+	uint64_t saved, zeroed;
+	int incremental = sp_img_header(img)->parent != 0;
+
+	vma_bytes(img, v, &saved, &zeroed);
 	printf("  %012" PRIx64 "-%012" PRIx64 " %c%c%c%c %8" PRIu64 " KiB saved %s%s",
 	       (uint64_t)v->start, (uint64_t)v->end,
 	       v->prot & PROT_READ ? 'r' : '-', v->prot & PROT_WRITE ? 'w' : '-',
@@ -225,6 +234,64 @@ static void show(const struct sp_img *img)
 	printf("total: %" PRIu64 " KiB of memory saved\n", pages >> 10);
 }
 
+static void show_json(const struct sp_img *img)
+{
+	const struct splitckpt_img_header *h = sp_img_header(img);
+	const struct splitckpt_img_rec *r;
+	const char *sep = "";
+
+	printf("{\"generation\": %" PRIu64 ", \"parent\": %" PRIu64
+	       ", \"created_ns\": %" PRIu64 ", \"format_version\": %u"
+	       ", \"data_bytes\": %" PRIu64 ", \"records\": %u",
+	       (uint64_t)h->generation, (uint64_t)h->parent, (uint64_t)h->created_ns,
+	       h->version, (uint64_t)h->data_size, h->nr_records);
+	for (r = sp_img_next(img, NULL); r; r = sp_img_next(img, r)) {
+		const struct splitckpt_img_process *p = (const void *)r;
+		const char *cwd = (const char *)(p + 1);
+
+		if (r->type != SPLITCKPT_REC_PROCESS)
+			continue;
+		printf(", \"process\": {\"pid\": %d, \"threads\": %u, \"program\": ",
+		       p->pid, p->nr_threads);
+		json_str(cwd + p->cwd_len + 1);
+		printf(", \"cwd\": ");
+		json_str(cwd);
+		printf("}");
+	}
+	printf(", \"mappings\": [");
+	for (r = sp_img_next(img, NULL); r; r = sp_img_next(img, r)) {
+		const struct splitckpt_img_vma *v = (const void *)r;
+		uint64_t saved, zeroed;
+
+		if (r->type != SPLITCKPT_REC_VMA)
+			continue;
+		vma_bytes(img, v, &saved, &zeroed);
+		printf("%s{\"start\": %" PRIu64 ", \"end\": %" PRIu64 ", \"prot\": %u"
+		       ", \"flags\": %u, \"whole\": %s, \"saved\": %" PRIu64
+		       ", \"zeroed\": %" PRIu64 ", \"path\": ", sep, (uint64_t)v->start,
+		       (uint64_t)v->end, v->prot, v->flags,
+		       !h->parent || (v->flags & SPLITCKPT_VMA_WHOLE) ? "true" : "false",
+		       saved, zeroed);
+		json_str((const char *)(v + 1));
+		printf("}");
+		sep = ", ";
+	}
+	printf("], \"files\": [");
+	sep = "";
+	for (r = sp_img_next(img, NULL); r; r = sp_img_next(img, r)) {
+		const struct splitckpt_img_fd *f = (const void *)r;
+
+		if (r->type != SPLITCKPT_REC_FD)
+			continue;
+		printf("%s{\"fd\": %d, \"kind\": %u, \"pos\": %" PRIu64 ", \"path\": ",
+		       sep, f->fd, f->kind, (uint64_t)f->pos);
+		json_str((const char *)(f + 1));
+		printf("}");
+		sep = ", ";
+	}
+	printf("]}\n");
+}
+
 int cmd_show(int argc, char **argv)
 {
 	struct sp_img *img;
@@ -241,7 +308,10 @@ int cmd_show(int argc, char **argv)
 		fprintf(stderr, "splitckpt: show: %s: %s\n", dir, cli_img_error(r));
 		return EXIT_FAIL;
 	}
-	show(img);
+	if (cli_json)
+		show_json(img);
+	else
+		show(img);
 	sp_img_close(img);
 	return 0;
 }

@@ -22,12 +22,13 @@ int cmd_status(int argc, char **argv)
 {
 	static const enum sp_tracker trackers[] = { SP_TRACK_UFFD_WP, SP_TRACK_SOFT_DIRTY };
 	struct splitckpt_info info;
-	int json = argc == 2 && !strcmp(argv[1], "--json");
+	int json = cli_json;
 	int fd, mod, r[2];
 	const char *chosen = "none (every generation is full)";
 	size_t i;
 
-	if (argc > 1 && !json) {
+	(void)argv;
+	if (argc > 1) {
 		fprintf(stderr, "usage: splitckpt status [--json]\n");
 		return EXIT_USAGE;
 	}

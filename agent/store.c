@@ -2,6 +2,8 @@
 /*
  * Looking after an image directory:
  *
+ * splitckpt list DIR
+ *	The generations: number, what each builds on, size, time.
  * splitckpt verify DIR [--generation N]
  *	Without N: every generation's own data and its link to the one it
  *	builds on.  With N: everything generation N needs (its whole chain).
@@ -19,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "chain.h"
 #include "cli.h"
@@ -37,18 +41,50 @@ static void chain_error(char *out, size_t len, int r, uint64_t gen, uint64_t bad
 		snprintf(out, len, "%s", cli_img_error(r));
 }
 
+static void verify_said(uint64_t gen, int64_t r, const char *why,
+			const struct sp_chain *c)
+{
+	int i;
+
+	if (cli_json) {
+		printf("{\"generation\": %" PRIu64 ", \"ok\": %s", gen, r < 0 ? "false" : "true");
+		if (r < 0) {
+			printf(", \"error\": ");
+			json_str(why);
+		} else {
+			printf(", \"bytes\": %" PRId64 ", \"builds_on\": [", r);
+			for (i = 1; i < c->n; i++)
+				printf("%s%" PRIu64, i > 1 ? ", " : "",
+				       (uint64_t)sp_img_header(c->img[i])->generation);
+			printf("]");
+		}
+		printf("}");
+		return;
+	}
+	if (r < 0) {
+		printf("generation %" PRIu64 ": %s\n", gen, why);
+		return;
+	}
+	printf("generation %" PRIu64 ": ok (%" PRId64 " bytes checked", gen, r);
+	if (c->n > 1) {
+		printf(", builds on");
+		for (i = 1; i < c->n; i++)
+			printf(" %" PRIu64, (uint64_t)sp_img_header(c->img[i])->generation);
+	}
+	printf(")\n");
+}
+
 static int verify_one(int dfd, uint64_t gen, int whole_chain)
 {
 	struct sp_chain *c;
 	char why[256];
 	uint64_t bad;
 	int64_t r;
-	int i;
 
 	r = sp_chain_open(dfd, gen, &c, &bad);
 	if (r) {
 		chain_error(why, sizeof(why), r, gen, bad);
-		printf("generation %" PRIu64 ": %s\n", gen, why);
+		verify_said(gen, r, why, NULL);
 		return 1;
 	}
 	if (whole_chain) {
@@ -57,18 +93,9 @@ static int verify_one(int dfd, uint64_t gen, int whole_chain)
 		r = sp_img_verify_data(c->img[0]);
 		bad = gen;
 	}
-	if (r < 0) {
+	if (r < 0)
 		chain_error(why, sizeof(why), r, gen, bad);
-		printf("generation %" PRIu64 ": %s\n", gen, why);
-	} else {
-		printf("generation %" PRIu64 ": ok (%" PRId64 " bytes checked", gen, r);
-		if (c->n > 1) {
-			printf(", builds on");
-			for (i = 1; i < c->n; i++)
-				printf(" %" PRIu64, (uint64_t)sp_img_header(c->img[i])->generation);
-		}
-		printf(")\n");
-	}
+	verify_said(gen, r, why, c);
 	sp_chain_close(c);
 	return r < 0;
 }
@@ -117,6 +144,8 @@ int cmd_verify(int argc, char **argv)
 	dfd = cli_open_dir("verify", argc, argv, &dir, &gen, &n);
 	if (dfd < 0)
 		return n;
+	if (cli_json)
+		printf("[");
 	if (gen) {
 		bad = verify_one(dfd, gen, 1);
 	} else {
@@ -127,10 +156,15 @@ int cmd_verify(int argc, char **argv)
 			close(dfd);
 			return EXIT_FAIL;
 		}
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
+			if (cli_json && i)
+				printf(", ");
 			bad |= verify_one(dfd, gens[i], 0);
+		}
 		free(gens);
 	}
+	if (cli_json)
+		printf("]\n");
 	close(dfd);
 	return bad ? EXIT_FAIL : 0;
 }
@@ -165,8 +199,11 @@ int cmd_compact(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	gen = (uint64_t)sp_img_header(c->img[0])->generation;
+	n = c->n;
+	bytes = 0;
 	if (c->n == 1) {
-		printf("generation %" PRIu64 " is already full\n", gen);
+		if (!cli_json)
+			printf("generation %" PRIu64 " is already full\n", gen);
 	} else {
 		r = sp_chain_compact(dfd, c, &bytes, &bad);
 		if (r) {
@@ -177,8 +214,9 @@ int cmd_compact(int argc, char **argv)
 			close(dfd);
 			return EXIT_FAIL;
 		}
-		printf("generation %" PRIu64 ": rewritten as a full generation, "
-		       "%.1f MiB from %d generations\n", gen, bytes / 1048576.0, c->n);
+		if (!cli_json)
+			printf("generation %" PRIu64 ": rewritten as a full generation, "
+			       "%.1f MiB from %d generations\n", gen, bytes / 1048576.0, c->n);
 	}
 	sp_chain_close(c);
 	if (!keep) {
@@ -189,8 +227,83 @@ int cmd_compact(int argc, char **argv)
 			close(dfd);
 			return EXIT_FAIL;
 		}
-		printf("%d older generation%s removed\n", removed, removed == 1 ? "" : "s");
+		if (!cli_json)
+			printf("%d older generation%s removed\n", removed,
+			       removed == 1 ? "" : "s");
 	}
+	if (cli_json)
+		printf("{\"generation\": %" PRIu64 ", \"rewritten\": %s, \"bytes\": %" PRIu64
+		       ", \"from_generations\": %d, \"removed\": %d}\n", gen,
+		       n > 1 ? "true" : "false", bytes, n, removed);
+	close(dfd);
+	return 0;
+}
+
+int cmd_list(int argc, char **argv)
+{
+	uint64_t gen, *gens = NULL;
+	const char *dir;
+	int dfd, n, i, r;
+
+	dfd = cli_open_dir("list", argc, argv, &dir, &gen, &r);
+	if (dfd < 0)
+		return r;
+	n = sp_img_list(dfd, &gens);
+	if (n < 0) {
+		fprintf(stderr, "splitckpt: list: %s: %s\n", dir, strerror(-n));
+		close(dfd);
+		return EXIT_FAIL;
+	}
+	if (cli_json)
+		printf("[");
+	else if (n)
+		printf("%-10s %-10s %12s %12s  %s\n", "generation", "builds on",
+		       "data bytes", "file bytes", "created");
+	for (i = 0; i < n; i++) {
+		const struct splitckpt_img_header *h;
+		struct sp_img *img;
+		struct stat st;
+		char name[64], when[64];
+		time_t t;
+
+		r = sp_img_open(dfd, gens[i], &img);
+		if (r) {
+			if (cli_json) {
+				printf("%s{\"generation\": %" PRIu64 ", \"error\": ", i ? ", " : "",
+				       gens[i]);
+				json_str(cli_img_error(r));
+				printf("}");
+			} else {
+				printf("%-10" PRIu64 " %s\n", gens[i], cli_img_error(r));
+			}
+			continue;
+		}
+		h = sp_img_header(img);
+		snprintf(name, sizeof(name), "gen-%08" PRIu64 ".img", gens[i]);
+		st.st_size = 0;
+		fstatat(dfd, name, &st, 0);
+		t = h->created_ns / 1000000000;
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+		if (cli_json)
+			printf("%s{\"generation\": %" PRIu64 ", \"parent\": %" PRIu64
+			       ", \"data_bytes\": %" PRIu64 ", \"file_bytes\": %lld"
+			       ", \"created_ns\": %" PRIu64 "}", i ? ", " : "", gens[i],
+			       (uint64_t)h->parent, (uint64_t)h->data_size,
+			       (long long)st.st_size, (uint64_t)h->created_ns);
+		else if (h->parent)
+			printf("%-10" PRIu64 " %-10" PRIu64 " %12" PRIu64 " %12lld  %s\n",
+			       gens[i], (uint64_t)h->parent, (uint64_t)h->data_size,
+			       (long long)st.st_size, when);
+		else
+			printf("%-10" PRIu64 " %-10s %12" PRIu64 " %12lld  %s\n", gens[i],
+			       "(full)", (uint64_t)h->data_size, (long long)st.st_size, when);
+		sp_img_close(img);
+	}
+	if (cli_json)
+		printf("]\n");
+	else if (!n)
+		printf("no generations in %s\n", dir);
+	free(gens);
 	close(dfd);
 	return 0;
 }

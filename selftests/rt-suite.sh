@@ -275,8 +275,36 @@ incremental() {
 		grep -q "step=$((g - 1))\$" "$work/incr.r$g" ||
 			{ fail "generation $g: wrong step" "$work/incr.r$g"; return 1; }
 	done
+	# Compacted: one full generation, the same program state.
+	"$bin/splitckpt" compact "$img" --generation 5 > "$work/compact.out" 2>&1 &&
+		grep -q "^generation 5: rewritten as a full generation" "$work/compact.out" &&
+		grep -q "^4 older generations removed" "$work/compact.out" ||
+		{ fail "compact" "$work/compact.out"; return 1; }
+	[ "$(ls "$img")" = "gen-00000005.img
+gen-00000006.img" ] || { fail "left: $(ls "$img")"; return 1; }
+	"$bin/splitckpt" list "$img" | grep -q "^5 *(full)" || { fail "5 is not full"; return 1; }
+	restart_check "$work/incr.c5" --generation 5 || return 1
+	grep -q "step=4\$" "$work/incr.c5" || { fail "compacted 5: wrong step" "$work/incr.c5"; return 1; }
+	restart_check "$work/incr.c6" || return 1
+	grep -q "step=5\$" "$work/incr.c6" || { fail "6 over compacted 5: wrong step"; return 1; }
 }
-tap_run "6 generations, 5 of them incremental: sizes match what changed, restart from each" incremental
+tap_run "6 generations, 5 of them incremental: sizes match what changed, restart from each, compact" incremental
+
+# Uses the generations the test above left.
+json() {
+	local c
+	img=$work/incr.img
+	command -v python3 > /dev/null || { echo "# SKIP: no python3 to parse JSON"; return 0; }
+	for c in "list $img" "show $img" "verify $img" "status"; do
+		# shellcheck disable=SC2086
+		"$bin/splitckpt" $c --json > "$work/j.out" 2>&1 &&
+			python3 -m json.tool "$work/j.out" > /dev/null ||
+			{ fail "splitckpt $c --json" "$work/j.out"; return 1; }
+	done
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert [g["generation"] for g in d] == [5, 6] and d[1]["parent"] == 5' \
+		<("$bin/splitckpt" list "$img" --json) || { fail "list --json content"; return 1; }
+}
+tap_run "--json output parses and says what the text says" json
 
 periodic() {
 	local i n out
