@@ -9,6 +9,7 @@
 #     reads) into fresh memory and touching each page once
 #     (scripts/bench-floor.c)
 #   time to stop all threads (freeze)
+#   incremental generations: scripts/bench-incr.sh
 #
 # BENCH_MIB (default 1024) sets the program's size, BENCH_DIR the file
 # system (default BUILD/bench), BENCH_RUNS (default 3) the repetitions; the
@@ -94,3 +95,6 @@ printf 'restart time           %8.3f s       dd iflag=direct %8.3f s       ratio
 printf 'restart time           %8.3f s       plain read+touch %7.3f s       ratio %.2f\n' \
 	"$best_rs" "$best_fl" "$(echo "$best_rs / $best_fl" | bc -l)"
 printf 'freeze time            %8.3f ms\n' "$best_fz"
+
+# Incremental generations, for each tracker this kernel has.
+"$top/scripts/bench-incr.sh" "$build" "$dir"
