@@ -116,6 +116,26 @@ int sp_band_add(uint64_t start, uint64_t end)
 	return 0;
 }
 
+long sp_band_each(uint64_t start, uint64_t end,
+		  long (*fn)(void *arg, uint64_t s, uint64_t e), void *arg)
+{
+	size_t i;
+	long r;
+
+	for (i = 0; i < sp_band.n; i++) {
+		uint64_t s = sp_band.v[i].start, e = sp_band.v[i].end;
+
+		if (e <= start)
+			continue;
+		if (s >= end)
+			break;
+		r = fn(arg, s > start ? s : start, e < end ? e : end);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
 int sp_band_owns(uint64_t start, uint64_t end)
 {
 	size_t i = band_first_after(start);

@@ -66,6 +66,12 @@ static inline int sp_in_band(uint64_t start, uint64_t end)
 int sp_band_add(uint64_t start, uint64_t end);
 /* Forget [start, end). */
 int sp_band_remove(uint64_t start, uint64_t end);
+/*
+ * Call @fn for each part of [start, end) that belongs to the upper half,
+ * in address order; stops at its first non-zero return, which it returns.
+ */
+long sp_band_each(uint64_t start, uint64_t end,
+		  long (*fn)(void *arg, uint64_t s, uint64_t e), void *arg);
 /* Is all of [start, end) upper-half memory? */
 int sp_band_owns(uint64_t start, uint64_t end);
 /* Does any of [start, end) belong to the upper half? */

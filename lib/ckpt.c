@@ -103,6 +103,28 @@ static uint64_t read_field(const char *path, const char *key, int base)
 	return v;
 }
 
+/* Umask and the process-wide pending signals, from one read. */
+static int read_status(uint32_t *umask, uint64_t *pending)
+{
+	char line[256];
+	int have = 0;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return -errno;
+	while (have != 3 && fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "Umask:", 6)) {
+			*umask = strtoul(line + 6, NULL, 8);
+			have |= 1;
+		} else if (!strncmp(line, "ShdPnd:", 7)) {
+			*pending = strtoull(line + 7, NULL, 16);
+			have |= 2;
+		}
+	}
+	fclose(f);
+	return have == 3 ? 0 : -EPROTO;
+}
+
 static int save_threads(struct ckpt *c, uint64_t *tid_offset)
 {
 	int i, r;
@@ -395,41 +417,71 @@ static uint32_t vm_flags(const char *line)
 	return bits;
 }
 
-/* Every part of every mapping that belongs to the upper half. */
-static int save_memory(struct ckpt *c)
-{
-	char line[4096 + 128], perms[8] = "", path[4096] = "";
-	uint64_t s = 0, e = 0, off = 0;
-	FILE *f = fopen("/proc/self/smaps", "re");
-	int r = 0, have = 0;
+/* A mapping as /proc/self/smaps describes it. */
+struct mapping {
+	uint64_t start, end, pgoff;
+	char perms[8];
+	uint32_t madv;
+	int tracked;
+	char *path;
+};
 
+struct mapping_part {
+	struct ckpt *c;
+	const struct mapping *m;
+};
+
+static long save_part(void *arg, uint64_t s, uint64_t e)
+{
+	const struct mapping_part *mp = arg;
+	const struct mapping *m = mp->m;
+
+	return save_vma(mp->c, s, e, m->perms, m->pgoff + (s - m->start), m->path,
+			m->madv, m->tracked);
+}
+
+/*
+ * All mappings, read before any is saved: saving changes them (tracking
+ * registration merges and splits, unreadable ones are made readable for
+ * a moment), which must not show up in the list being read.
+ */
+static int read_mappings(struct ckpt *c, struct mapping **out, size_t *n)
+{
+	char line[4096 + 128], path[4096] = "";
+	struct mapping cur = { 0 }, *v = NULL;
+	size_t cap = 0;
+	FILE *f = fopen("/proc/self/smaps", "re");
+	int have = 0, r = 0;
+
+	*n = 0;
 	if (!f)
 		return fail(c, -errno, "opening /proc/self/smaps");
 	while (!r && fgets(line, sizeof(line), f)) {
 		uint64_t ns, ne, noff;
 		char np[8] = "";
-		uint32_t madv;
-		size_t i;
-		int n = 0, tracked;
+		int k = 0;
 
 		if (!strncmp(line, "VmFlags:", 8)) {
 			if (!have)
 				continue;
-			madv = vm_flags(line);
-			tracked = sp_track_follows(line);
 			have = 0;
-			for (i = 0; !r && i < sp_band.n; i++) {
-				uint64_t ps = sp_band.v[i].start, pe = sp_band.v[i].end;
+			cur.madv = vm_flags(line);
+			cur.tracked = sp_track_follows(line);
+			cur.path = strdup(path);
+			if (*n == cap) {
+				struct mapping *nv = realloc(v, (cap = cap * 2 + 64) * sizeof(*v));
 
-				if (pe <= s)
-					continue;
-				if (ps >= e)
-					break;
-				ps = ps > s ? ps : s;
-				pe = pe < e ? pe : e;
-				r = save_vma(c, ps, pe, perms, off + (ps - s), path, madv,
-					     tracked);
+				if (!nv) {
+					free(cur.path);
+					cur.path = NULL;
+				} else {
+					v = nv;
+				}
 			}
+			if (!cur.path)
+				r = fail(c, -ENOMEM, "listing mappings");
+			else
+				v[(*n)++] = cur;
 			continue;
 		}
 		/*
@@ -438,17 +490,37 @@ static int save_memory(struct ckpt *c)
 		 * before failing, and "AnonHugePages:" starts with a hex digit.
 		 */
 		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %*s %*u %n",
-			   &ns, &ne, np, &noff, &n) < 4 || !n)
+			   &ns, &ne, np, &noff, &k) < 4 || !k)
 			continue;
-		s = ns;
-		e = ne;
-		off = noff;
-		memcpy(perms, np, sizeof(perms));
-		snprintf(path, sizeof(path), "%s", line + n);
+		cur.start = ns;
+		cur.end = ne;
+		cur.pgoff = noff;
+		memcpy(cur.perms, np, sizeof(cur.perms));
+		snprintf(path, sizeof(path), "%s", line + k);
 		path[strcspn(path, "\n")] = '\0';
 		have = 1;
 	}
 	fclose(f);
+	*out = v;
+	return r;
+}
+
+/* Every part of every mapping that belongs to the upper half. */
+static int save_memory(struct ckpt *c)
+{
+	struct mapping *v;
+	size_t n, i;
+	long r;
+
+	r = read_mappings(c, &v, &n);
+	for (i = 0; !r && i < n; i++) {
+		struct mapping_part mp = { c, &v[i] };
+
+		r = sp_band_each(v[i].start, v[i].end, save_part, &mp);
+	}
+	for (i = 0; i < n; i++)
+		free(v[i].path);
+	free(v);
 	return r;
 }
 
@@ -727,6 +799,7 @@ static int save_process(struct ckpt *c, const char *dir, uint64_t tid_offset)
 	};
 	char cwd[PATH_MAX] = "";
 	const char *strs[3] = { cwd, sp_ckpt_ctx.exe, dir };
+	uint64_t pending = 0;
 	ssize_t n;
 	int r;
 
@@ -734,8 +807,10 @@ static int save_process(struct ckpt *c, const char *dir, uint64_t tid_offset)
 	if (n < 0)
 		return fail(c, -errno, "reading the working directory");
 	cwd[n] = '\0';
-	p.umask = read_field("/proc/self/status", "Umask:", 8);
-	p.shared_pending = read_field("/proc/self/status", "ShdPnd:", 16) & ~LH_SIGNALS;
+	r = read_status(&p.umask, &pending);
+	if (r)
+		return fail(c, r, "reading /proc/self/status");
+	p.shared_pending = pending & ~LH_SIGNALS;
 	r = take_queued(c, p.shared_pending);
 	if (r)
 		return r;

@@ -124,10 +124,18 @@ static long trap_mmap(uint64_t addr, uint64_t len, long prot, long flags,
 	return r;
 }
 
+static long unmap_part(void *arg, uint64_t s, uint64_t e)
+{
+	long r = sp_raw_munmap(s, e - s);
+
+	(void)arg;
+	return sp_raw_failed(r) ? r : 0;
+}
+
 static long trap_munmap(uint64_t addr, uint64_t len)
 {
 	uint64_t end;
-	size_t i;
+	long r;
 
 	if ((addr & (SP_PAGE_SIZE - 1)) || !len)
 		return -EINVAL;
@@ -135,21 +143,8 @@ static long trap_munmap(uint64_t addr, uint64_t len)
 	if (end < addr)
 		return -EINVAL;
 	/* Unmap only what belongs to the upper half. */
-	for (i = 0; i < sp_band.n; i++) {
-		uint64_t s = sp_band.v[i].start, e = sp_band.v[i].end;
-		long r;
-
-		if (e <= addr)
-			continue;
-		if (s >= end)
-			break;
-		s = s > addr ? s : addr;
-		e = e < end ? e : end;
-		r = sp_raw_munmap(s, e - s);
-		if (sp_raw_failed(r))
-			return r;
-	}
-	return sp_band_remove(addr, end);
+	r = sp_band_each(addr, end, unmap_part, NULL);
+	return r ? r : sp_band_remove(addr, end);
 }
 
 static long trap_mremap(uint64_t old, uint64_t old_len, uint64_t new_len,

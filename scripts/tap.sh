@@ -16,6 +16,17 @@ tap_result() {
 	fi
 }
 
+# fail WHY [FILES...]: explain a failure as TAP comments (the last lines
+# of each file), and fail.
+fail() {
+	echo "# $1"
+	shift
+	for tap_f in "$@"; do
+		[ -f "$tap_f" ] && tail -n 15 "$tap_f" | sed "s|^|# $(basename "$tap_f"): |"
+	done
+	return 1
+}
+
 # tap_run DESCRIPTION COMMAND...: runs COMMAND quietly; its output is shown,
 # as TAP comments, only when it fails.
 tap_run() {

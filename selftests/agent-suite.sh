@@ -35,16 +35,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fail() {	# fail WHY [FILES...]: explain a failure as TAP comments
-	local f
-	echo "# $1"
-	shift
-	for f in "$@"; do
-		[ -f "$f" ] && tail -n 15 "$f" | sed "s|^|# $(basename "$f"): |"
-	done
-	return 1
-}
-
 # config NAME [KEY=VALUE...]: write $work/NAME.conf for a socket
 # $work/NAME.sock and an image root $work/NAME.root.
 config() {

@@ -22,25 +22,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fail() {	# fail WHY [FILES...]: explain a failure as TAP comments
-	local f
-	echo "# $1"
-	shift
-	for f in "$@"; do
-		[ -f "$f" ] && tail -n 15 "$f" | sed "s|^|# $(basename "$f"): |"
-	done
-	return 1
-}
-
 # start NAME OUT ARGS...: run a victim under splitckpt-run in the background;
-# sets $pid, waits for READY (30 s).
+# sets $pid, waits for READY (120 s: churn takes 20 s on a busy machine).
 start() {
 	local name=$1 out=$2 i
 	shift 2
 	"$bin/splitckpt-run" --dir "$img" -- "$vic/$name" "$@" > "$out" 2> "$out.err" &
 	pid=$!
 	pids+=("$pid")
-	for i in $(seq 300); do
+	for i in $(seq 1200); do
 		grep -q '^READY' "$out" && return 0
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
