@@ -53,8 +53,10 @@ host_ksft() {	# host_ksft NAME: a kselftest-harness program run on the host
 	selftests/agent-suite.sh "$build"
 	scripts/xk-restart.sh 6.1 6.12 "$build"
 	scripts/xk-restart.sh 6.12 6.1 "$build"
-	scripts/vm-incr.sh 6.1 "$build" auto
-	scripts/vm-incr.sh 6.12 "$build" auto soft-dirty
+	scripts/vm-test.sh 6.1 "$build" incr scripts/xk-guest.sh incremental "$build" auto
+	scripts/vm-test.sh 6.12 "$build" incr scripts/xk-guest.sh incremental "$build" \
+		auto soft-dirty
+	scripts/vm-test.sh 6.12 "$build" eio selftests/eio-vm.sh "$build"
 	scripts/vm-selftest.sh 6.1
 	for series in $(scripts/kernels.sh series); do
 		suite_vm "$series"

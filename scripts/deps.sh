@@ -12,7 +12,8 @@ build_pkgs="gcc g++ make libc6-dev pkg-config liburing-dev libseccomp-dev
 libxxhash-dev bc libsystemd-dev libinih-dev"
 kernel_pkgs="linux-image-amd64 linux-headers-amd64 linux-image-6.12-amd64
 linux-headers-6.12-amd64 linux-source-6.12"
-vm_pkgs="qemu-system-x86 busybox-static cpio xz-utils zstd kmod util-linux"
+vm_pkgs="qemu-system-x86 busybox-static cpio xz-utils zstd kmod util-linux
+dmsetup e2fsprogs"
 lint_pkgs="perl pahole"
 
 case "${1:-check}" in
