@@ -10,8 +10,19 @@
  * the folio so that writeback and swap lose nothing, and all CPUs' TLBs are
  * flushed before the ioctl returns, so a write through a stale TLB entry can
  * only land on a page that this scan reported.
+ *
+ * Writes the kernel makes on the process's behalf through its own mapping of
+ * a user page (process_vm_writev(), /proc/PID/mem, ptrace, O_DIRECT reads:
+ * GUP followed by a kernel copy or DMA) never set the PTE's dirty bit.  Every
+ * one of those paths marks the folio dirty instead, after the write (the
+ * unpin_user_pages_dirty_lock(), set_page_dirty_lock() or bio re-dirtying at
+ * completion) and, for pins, holds a pin for the duration of the write.  So
+ * for private anonymous memory the folio's dirty flag is made our signal too:
+ * see folio_written() for when it can be re-armed and why that is safe.
  */
 #include <linux/minmax.h>
+#include <linux/page-flags.h>
+#include <linux/pagemap.h>
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
 #include <linux/pgtable.h>
@@ -70,11 +81,30 @@ static const struct splitckpt_range *pending_from(struct scan_ctx *c,
 	return c->cursor < c->nr_pending ? &c->pending[c->cursor] : NULL;
 }
 
+/*
+ * A page reported because its mapping changed needs the TLB flush as much as
+ * one whose dirty bit was cleared.  The kernel records the change before it
+ * flushes: zap_page_range_single() (MADV_DONTNEED), munmap(), reclaim's
+ * batched unmap call invalidate_range_start() and _end() and only then flush
+ * the TLBs.  Until they do, another CPU may still read (and write) the old
+ * page through a stale TLB entry, so the caller's copy of the page after the
+ * ioctl would see the content from before the change, while nothing is left
+ * pending to report what the page became.  Flushing before the ioctl returns
+ * makes every later access see the current page table.
+ */
+static void pending_hit(struct scan_ctx *c)
+{
+	c->flush = true;
+}
+
 static bool pending_at(struct scan_ctx *c, unsigned long addr)
 {
 	const struct splitckpt_range *r = pending_from(c, addr);
 
-	return r && r->start <= addr;
+	if (!r || r->start > addr)
+		return false;
+	pending_hit(c);
+	return true;
 }
 
 /* Reports the pending parts of [addr, end), where no page table says more. */
@@ -87,6 +117,7 @@ static bool emit_pending(struct scan_ctx *c, unsigned long addr,
 		unsigned long s = max_t(unsigned long, r->start, addr);
 		unsigned long e = min_t(unsigned long, r->end, end);
 
+		pending_hit(c);
 		if (!emit(c, s, e))
 			return false;
 		addr = e;
@@ -102,6 +133,88 @@ static void clear_dirty_bits(unsigned long *word)
 #ifdef _PAGE_BIT_SAVED_DIRTY
 	clear_bit(_PAGE_BIT_SAVED_DIRTY, word);
 #endif
+}
+
+/*
+ * Mappings of a small folio.  The helper for it is out of line and not
+ * exported on 6.1 (folio_mapcount()) and inline on 6.12; for a small folio
+ * both read the one counter, which starts at -1.
+ */
+static int small_folio_mapcount(struct folio *folio)
+{
+	return atomic_read(&folio->_mapcount) + 1;
+}
+
+/*
+ * Whether the dirty flag of @folio belongs to nobody but us.  That holds for
+ * a private anonymous folio (small, or huge and mapped by PMDs only) that is
+ * neither in the swap cache nor KSM's, and that nothing but its page tables
+ * references:
+ *
+ * - outside the swap cache, reclaim always marks an anonymous folio dirty
+ *   itself before writing it out (add_to_swap()), so the flag carries no
+ *   data-loss meaning there;
+ * - the swap cache's flag does (a clean swap-cache folio is dropped), and so
+ *   does a lazily freed (MADV_FREE, !swapbacked) folio's: a clean one is
+ *   discarded.  A folio on its way to becoming lazily free sits in a per-CPU
+ *   batch that holds a reference, and so do folios isolated by reclaim or
+ *   migration or pinned for I/O: any reference beyond the mappings makes the
+ *   folio not ours.  The reference count is read before the flags; the
+ *   lazy-free batch clears swapbacked before it drops its reference.
+ */
+static bool folio_flag_is_ours(struct folio *folio)
+{
+	int refs;
+
+	if (!folio_test_anon(folio) || folio_test_ksm(folio))
+		return false;
+	refs = folio_ref_count(folio);
+	smp_rmb();	/* pairs with the put after folio_clear_swapbacked() */
+	if (!folio_test_swapbacked(folio) || folio_test_swapcache(folio))
+		return false;
+	/* A huge page counts only while mapped by PMDs alone. */
+	if (folio_test_large(folio))
+		return refs == folio_entire_mapcount(folio);
+	return refs == small_folio_mapcount(folio);
+}
+
+/*
+ * Moves the dirty bit of a PTE or PMD that was just cleared to its folio,
+ * unless the folio's flag is ours (folio_flag_is_ours()): then the flag
+ * stays free to signal kernel-side writes.
+ */
+static void transfer_dirty(struct folio *folio)
+{
+	if (!folio_flag_is_ours(folio))
+		folio_mark_dirty(folio);
+}
+
+/*
+ * Whether @folio was written by the kernel through GUP since the last
+ * clear: its dirty flag is set.  Only anonymous non-KSM folios count;
+ * a file or shmem folio's flag means "not yet written back", which is no
+ * news of a write.  Callers skip large folios mapped by PTEs: their flag is
+ * not ours to re-arm, and counting it would report them forever.
+ */
+static bool folio_written(struct folio *folio)
+{
+	return folio_test_dirty(folio) && folio_test_anon(folio) &&
+	       !folio_test_ksm(folio);
+}
+
+/*
+ * Re-arms the signal of folio_written() after a report: clears the flag if
+ * it is ours, under the folio lock so that add_to_swap() (which needs the
+ * lock) cannot make the folio a swap-cache folio in between.  Otherwise the
+ * flag stays set and the page is reported again by the next scan.
+ */
+static void folio_rearm(struct folio *folio)
+{
+	if (!folio_written(folio) || !folio_trylock(folio))
+		return;
+	if (folio_flag_is_ours(folio))
+		folio_clear_dirty(folio);
+	folio_unlock(folio);
 }
 
 /* A non-present, non-empty PTE: swap (clean unless pending) or not. */
@@ -136,19 +249,26 @@ static bool scan_ptes(struct scan_ctx *c, pte_t *ptep, unsigned long addr,
 			hw = pte_dirty(pte);
 			if (pfn_valid(pte_pfn(pte)))
 				folio = page_folio(pfn_to_page(pte_pfn(pte)));
-			dirty = hw || (folio && folio_maybe_dma_pinned(folio)) ||
-				pending_at(c, addr);
+			dirty = hw || pending_at(c, addr);
+			if (folio)
+				dirty = dirty || folio_maybe_dma_pinned(folio) ||
+					(!folio_test_large(folio) &&
+					 folio_written(folio));
 		}
 		if (!dirty)
 			continue;
 		if (!emit(c, addr, addr + PAGE_SIZE))
 			return false;
-		if (hw && c->clear) {
+		if (!c->clear)
+			continue;
+		if (hw) {
 			clear_dirty_bits((unsigned long *)&ptep->pte);
 			if (folio)
-				folio_mark_dirty(folio);
+				transfer_dirty(folio);
 			c->flush = true;
 		}
+		if (folio && !folio_test_large(folio))
+			folio_rearm(folio);
 	}
 	return true;
 }
@@ -177,14 +297,18 @@ static enum pmd_result scan_huge_pmd(struct scan_ctx *c, pmd_t *pmdp,
 	} else {
 		folio = page_folio(pmd_page(pmd));
 		hw = pmd_dirty(pmd);
-		if (hw || folio_maybe_dma_pinned(folio)) {
+		if (hw || folio_maybe_dma_pinned(folio) ||
+		    folio_written(folio)) {
 			if (!emit(c, addr, end)) {
 				res = PMD_FULL;
-			} else if (hw && c->clear && huge >= c->start &&
+			} else if (c->clear && huge >= c->start &&
 				   huge + PMD_SIZE <= c->end) {
-				clear_dirty_bits((unsigned long *)&pmdp->pmd);
-				folio_mark_dirty(folio);
-				c->flush = true;
+				if (hw) {
+					clear_dirty_bits((unsigned long *)&pmdp->pmd);
+					transfer_dirty(folio);
+					c->flush = true;
+				}
+				folio_rearm(folio);
 			}
 		} else if (!emit_pending(c, addr, end)) {
 			res = PMD_FULL;
@@ -330,17 +454,26 @@ static void flush_local_tlb(void *unused)
 
 /*
  * Gives back the pending ranges the scan took but did not reach.  A scan
- * takes them out of the tracker when it starts, so that whatever the
- * notifier records while the walk runs stays for the next scan.
+ * takes them out of the tracker (within the parts it scans) when it starts,
+ * so that whatever the notifier records while the walk runs stays for the
+ * next scan.
  */
-static void pending_restore(struct scan_ctx *c, struct splitckpt_tracker *t)
+static void pending_restore(struct scan_ctx *c, struct splitckpt_tracker *t,
+			    const struct splitckpt_range *sub, unsigned int nr_sub,
+			    u64 stop)
 {
-	unsigned int i;
+	unsigned int i, j;
 
 	spin_lock(&t->lock);
-	for (i = 0; i < c->nr_pending; i++)
-		splitckpt_pending_add(t, max_t(u64, c->pending[i].start, c->walk_end),
-				      min_t(u64, c->pending[i].end, c->end));
+	for (j = 0; j < nr_sub; j++) {
+		u64 s = max_t(u64, sub[j].start, stop), e = sub[j].end;
+
+		if (s >= e)
+			continue;
+		for (i = 0; i < c->nr_pending; i++)
+			splitckpt_pending_add(t, max_t(u64, c->pending[i].start, s),
+					      min_t(u64, c->pending[i].end, e));
+	}
 	spin_unlock(&t->lock);
 }
 
@@ -355,10 +488,34 @@ static void scan_undo(struct scan_ctx *c, struct splitckpt_tracker *t)
 	spin_unlock(&t->lock);
 }
 
+/*
+ * Walks the parts @sub of the scan in order; returns 0 or -EINTR (then the
+ * mmap_lock is no longer held) and leaves in c->walk_end where it stopped.
+ */
+static int scan_parts(struct scan_ctx *c, const struct splitckpt_range *sub,
+		      unsigned int nr_sub, u64 end)
+{
+	unsigned int j;
+	int ret;
+
+	for (j = 0; j < nr_sub; j++) {
+		c->start = sub[j].start;
+		c->end = sub[j].end;
+		c->walk_end = c->start;
+		ret = scan_walk(c);
+		if (ret || c->full)
+			return ret;
+	}
+	c->walk_end = end;
+	return 0;
+}
+
 long splitckpt_dirty_scan(struct splitckpt_session *s, void __user *uarg)
 {
+	struct splitckpt_range whole, *sub = &whole;
 	struct splitckpt_dirty_scan arg;
 	struct splitckpt_tracker *t;
+	unsigned int nr_sub = 1, j;
 	struct scan_ctx *c;
 	bool dead;
 	u32 usize;
@@ -369,6 +526,7 @@ long splitckpt_dirty_scan(struct splitckpt_session *s, void __user *uarg)
 	if (ret)
 		return ret;
 	if ((arg.flags & ~SPLITCKPT_SCAN_FLAGS) ||
+	    (arg.tag_mask & ~SPLITCKPT_TAGS) ||
 	    memchr_inv(arg.reserved, 0, sizeof(arg.reserved)))
 		return -EINVAL;
 	if (!PAGE_ALIGNED(arg.start) || !PAGE_ALIGNED(arg.end) ||
@@ -378,9 +536,6 @@ long splitckpt_dirty_scan(struct splitckpt_session *s, void __user *uarg)
 	c = kzalloc(sizeof(*c), GFP_KERNEL);
 	if (!c)
 		return -ENOMEM;
-	c->start = arg.start;
-	c->end = arg.end;
-	c->walk_end = arg.start;
 	c->clear = !(arg.flags & SPLITCKPT_SCAN_REPORT_ONLY);
 	c->vec_len = min_t(u64, arg.vec_len, SPLITCKPT_SCAN_MAX_VEC);
 	c->vec = kvmalloc_array(max_t(u64, c->vec_len, 1), sizeof(*c->vec),
@@ -389,6 +544,8 @@ long splitckpt_dirty_scan(struct splitckpt_session *s, void __user *uarg)
 		ret = -ENOMEM;
 		goto out_free_ctx;
 	}
+	whole.start = arg.start;
+	whole.end = arg.end;
 
 	mutex_lock(&s->lock);
 	if (!s->mm) {
@@ -397,24 +554,30 @@ long splitckpt_dirty_scan(struct splitckpt_session *s, void __user *uarg)
 	}
 	t = s->tracker;
 	c->mm = s->mm;
+	if (arg.tag_mask) {
+		ret = splitckpt_tags_match(t, arg.start, arg.end, arg.tag_mask,
+					   &sub, &nr_sub);
+		if (ret)
+			goto out_unlock;
+	}
 	spin_lock(&t->lock);
 	dead = t->dead;
 	c->nr_pending = t->nr_pending;
 	memcpy(c->pending, t->pending, t->nr_pending * sizeof(*t->pending));
-	if (c->clear && !dead)
-		splitckpt_pending_remove(t, c->start, c->end);
+	for (j = 0; c->clear && !dead && j < nr_sub; j++)
+		splitckpt_pending_remove(t, sub[j].start, sub[j].end);
 	spin_unlock(&t->lock);
 	if (dead || !mmget_not_zero(c->mm)) {
 		ret = -ESRCH;
-		goto out_unlock;
+		goto out_free_sub;
 	}
 	ret = mmap_read_lock_killable(c->mm);
-	if (!ret && scan_walk(c) != -EINTR)
+	if (!ret && scan_parts(c, sub, nr_sub, arg.end) != -EINTR)
 		mmap_read_unlock(c->mm);
 	if (c->flush)
 		on_each_cpu(flush_local_tlb, NULL, 1);
 	if (c->clear)
-		pending_restore(c, t);
+		pending_restore(c, t, sub, nr_sub, ret ? arg.start : c->walk_end);
 	if (ret)
 		goto out_mmput;
 
@@ -430,6 +593,9 @@ long splitckpt_dirty_scan(struct splitckpt_session *s, void __user *uarg)
 		scan_undo(c, t);
 out_mmput:
 	mmput(c->mm);
+out_free_sub:
+	if (sub != &whole)
+		kvfree(sub);
 out_unlock:
 	mutex_unlock(&s->lock);
 	kvfree(c->vec);

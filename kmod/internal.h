@@ -3,7 +3,8 @@
  * splitckpt: private declarations of the module.
  *
  * Lock order: session->lock, then mmap_lock of the target, then PTE/PMD
- * locks, then tracker->lock.
+ * locks, then tracker->lock.  The request channel's lock (request.c) is
+ * never held with any of those.
  */
 #ifndef _SPLITCKPT_INTERNAL_H
 #define _SPLITCKPT_INTERNAL_H
@@ -30,6 +31,10 @@ struct splitckpt_tracker {
 	bool dead;
 	unsigned int nr_pending;
 	struct splitckpt_range pending[SPLITCKPT_PENDING_MAX];
+	/* Tags (tags.c): sorted, disjoint, never 0; kvmalloc()ed. */
+	struct splitckpt_tag_range *tags;
+	unsigned int nr_tags, cap_tags;
+	u64 nr_dropped;		/* tagged ranges hit by unmaps */
 };
 
 /* One per open file of /dev/splitckpt. */
@@ -51,5 +56,23 @@ void splitckpt_pending_add(struct splitckpt_tracker *t, u64 start, u64 end);
 void splitckpt_pending_remove(struct splitckpt_tracker *t, u64 start, u64 end);
 
 long splitckpt_dirty_scan(struct splitckpt_session *s, void __user *uarg);
+
+void splitckpt_tags_unmap(struct splitckpt_tracker *t, u64 start, u64 end);
+int splitckpt_tags_match(struct splitckpt_tracker *t, u64 start, u64 end,
+			 u64 mask, struct splitckpt_range **out,
+			 unsigned int *nr);
+long splitckpt_tag_set(struct splitckpt_session *s, void __user *uarg);
+long splitckpt_tag_query(struct splitckpt_session *s, void __user *uarg);
+
+struct file;
+struct poll_table_struct;
+long splitckpt_request(struct splitckpt_session *s, void __user *uarg);
+long splitckpt_agent_register(struct splitckpt_session *s, void __user *uarg);
+long splitckpt_agent_next(struct splitckpt_session *s, void __user *uarg,
+			  bool nonblock);
+long splitckpt_agent_complete(struct splitckpt_session *s, void __user *uarg);
+__poll_t splitckpt_agent_poll(struct splitckpt_session *s, struct file *file,
+			      struct poll_table_struct *wait);
+void splitckpt_agent_release(struct splitckpt_session *s);
 
 #endif /* _SPLITCKPT_INTERNAL_H */

@@ -10,6 +10,7 @@
 #include <linux/miscdevice.h>
 #include <linux/mmu_notifier.h>
 #include <linux/module.h>
+#include <linux/poll.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/splitckpt.h>
@@ -17,12 +18,19 @@
 #include "internal.h"
 
 /* Feature bits this build implements. */
-#define SPLITCKPT_FEATURES	SPLITCKPT_FEAT_DIRTY
+#define SPLITCKPT_FEATURES	(SPLITCKPT_FEAT_DIRTY | SPLITCKPT_FEAT_REQUESTS | \
+				 SPLITCKPT_FEAT_TAGS)
 
 /* Command numbers this build implements. */
 #define SPLITCKPT_IOCTLS	(BIT_ULL(SPLITCKPT_NR_GET_INFO) | \
 				 BIT_ULL(SPLITCKPT_NR_ATTACH) | \
-				 BIT_ULL(SPLITCKPT_NR_DIRTY_SCAN))
+				 BIT_ULL(SPLITCKPT_NR_DIRTY_SCAN) | \
+				 BIT_ULL(SPLITCKPT_NR_REQUEST) | \
+				 BIT_ULL(SPLITCKPT_NR_AGENT_REGISTER) | \
+				 BIT_ULL(SPLITCKPT_NR_AGENT_NEXT) | \
+				 BIT_ULL(SPLITCKPT_NR_AGENT_COMPLETE) | \
+				 BIT_ULL(SPLITCKPT_NR_TAG_SET) | \
+				 BIT_ULL(SPLITCKPT_NR_TAG_QUERY))
 
 static long splitckpt_get_info(void __user *uarg)
 {
@@ -62,6 +70,18 @@ static long splitckpt_ioctl(struct file *file, unsigned int cmd,
 		return splitckpt_session_attach(s, uarg);
 	case SPLITCKPT_NR_DIRTY_SCAN:
 		return splitckpt_dirty_scan(s, uarg);
+	case SPLITCKPT_NR_REQUEST:
+		return splitckpt_request(s, uarg);
+	case SPLITCKPT_NR_AGENT_REGISTER:
+		return splitckpt_agent_register(s, uarg);
+	case SPLITCKPT_NR_AGENT_NEXT:
+		return splitckpt_agent_next(s, uarg, file->f_flags & O_NONBLOCK);
+	case SPLITCKPT_NR_AGENT_COMPLETE:
+		return splitckpt_agent_complete(s, uarg);
+	case SPLITCKPT_NR_TAG_SET:
+		return splitckpt_tag_set(s, uarg);
+	case SPLITCKPT_NR_TAG_QUERY:
+		return splitckpt_tag_query(s, uarg);
 	default:
 		return -ENOIOCTLCMD;
 	}
@@ -78,10 +98,16 @@ static int splitckpt_open(struct inode *inode, struct file *file)
 	return 0;
 }
 
+static __poll_t splitckpt_poll(struct file *file, poll_table *wait)
+{
+	return splitckpt_agent_poll(file->private_data, file, wait);
+}
+
 static int splitckpt_release(struct inode *inode, struct file *file)
 {
 	struct splitckpt_session *s = file->private_data;
 
+	splitckpt_agent_release(s);
 	splitckpt_session_release(s);
 	mutex_destroy(&s->lock);
 	kfree(s);
@@ -92,6 +118,7 @@ static const struct file_operations splitckpt_fops = {
 	.owner		= THIS_MODULE,
 	.open		= splitckpt_open,
 	.release	= splitckpt_release,
+	.poll		= splitckpt_poll,
 	.unlocked_ioctl	= splitckpt_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.llseek		= noop_llseek,

@@ -122,8 +122,23 @@ static int tracker_invalidate_start(struct mmu_notifier *mn,
 
 	spin_lock(&t->lock);
 	splitckpt_pending_add(t, range->start, range->end);
+	/* munmap(), mmap() over a mapping, mremap()'s old range. */
+	if (range->event == MMU_NOTIFY_UNMAP)
+		splitckpt_tags_unmap(t, range->start, range->end);
 	spin_unlock(&t->lock);
 	return 0;
+}
+
+/*
+ * A scan that ran between the start and the end of an invalidation may have
+ * taken its range out of the pending list (and seen the pages before the
+ * zap): record it again once the change is complete, so the next scan
+ * reports what the pages became.
+ */
+static void tracker_invalidate_end(struct mmu_notifier *mn,
+				   const struct mmu_notifier_range *range)
+{
+	tracker_invalidate_start(mn, range);
 }
 
 static void tracker_release(struct mmu_notifier *mn, struct mm_struct *mm)
@@ -147,11 +162,15 @@ static struct mmu_notifier *tracker_alloc(struct mm_struct *mm)
 
 static void tracker_free(struct mmu_notifier *mn)
 {
-	kfree(to_tracker(mn));
+	struct splitckpt_tracker *t = to_tracker(mn);
+
+	kvfree(t->tags);
+	kfree(t);
 }
 
 static const struct mmu_notifier_ops tracker_ops = {
 	.invalidate_range_start	= tracker_invalidate_start,
+	.invalidate_range_end	= tracker_invalidate_end,
 	.release		= tracker_release,
 	.alloc_notifier		= tracker_alloc,
 	.free_notifier		= tracker_free,
@@ -255,6 +274,8 @@ long splitckpt_session_attach(struct splitckpt_session *s, void __user *uarg)
 	if (!busy) {
 		t->owned = true;
 		t->nr_pending = 0;
+		t->nr_tags = 0;
+		t->nr_dropped = 0;
 	}
 	spin_unlock(&t->lock);
 	if (busy) {

@@ -57,10 +57,18 @@ check "splitckpt with a bad command exits 2" sh -c \
 	'"$0" frobnicate 2>/dev/null; [ $? = 2 ]' "$cli"
 
 check "insmod $(basename "$ko")" insmod "$ko"
-check "splitckpt info --json reports API level 1, dirty tracking and 3 commands" sh -c \
-	'"$0" info --json | grep -qx "{\"api_level\": 1, \"page_size\": $(getconf PAGESIZE), \"features\": 1, \"ioctls\": 7}"' "$cli"
+check "splitckpt info --json reports API level 1, dirty tracking, requests, tags and 9 commands" sh -c \
+	'"$0" info --json | grep -qx "{\"api_level\": 1, \"page_size\": $(getconf PAGESIZE), \"features\": 7, \"ioctls\": 511}"' "$cli"
 check "$dev is a character device" test -c "$dev"
 check "$dev is mode 0666" test "$(stat -c %a "$dev")" = 666
+
+# A RAM disk with random content for the O_DIRECT read test.
+if modprobe brd rd_nr=1 rd_size=1024 2>/dev/null && [ -b /dev/ram0 ]; then
+	dd if=/dev/urandom of=/dev/ram0 bs=4096 count=16 oflag=direct 2>/dev/null
+	chmod 0644 /dev/ram0
+	SPLITCKPT_ODIRECT_DEV=/dev/ram0
+	export SPLITCKPT_ODIRECT_DEV
+fi
 
 for t in "$tests"/*; do
 	[ -f "$t" ] && [ -x "$t" ] || continue

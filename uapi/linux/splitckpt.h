@@ -68,6 +68,10 @@ struct splitckpt_info {
 /* Feature bits of splitckpt_info.features. */
 /* Hardware dirty-bit tracking: ATTACH and DIRTY_SCAN. */
 #define SPLITCKPT_FEAT_DIRTY		_BITULL(0)
+/* Checkpoint requests: REQUEST, AGENT_REGISTER, AGENT_NEXT, AGENT_COMPLETE. */
+#define SPLITCKPT_FEAT_REQUESTS		_BITULL(1)
+/* Range tags: TAG_SET, TAG_QUERY, and splitckpt_dirty_scan.tag_mask. */
+#define SPLITCKPT_FEAT_TAGS		_BITULL(2)
 
 /**
  * struct splitckpt_attach - bind this file to a process's address space
@@ -125,6 +129,9 @@ struct splitckpt_range {
  * @nr_ranges:	out: ranges written to @vec, in ascending address order,
  *		adjacent dirty pages merged.
  * @nr_pages:	out: pages in those ranges.
+ * @tag_mask:	0 scans all of [@start, @end); otherwise only the parts whose
+ *		tags (SPLITCKPT_IOC_TAG_SET) include one of these bits are
+ *		scanned, and nothing elsewhere is reported or cleared.
  * @reserved:	must be zero.
  *
  * Reports every page of the attached address space in the scanned range
@@ -160,15 +167,261 @@ struct splitckpt_dirty_scan {
 	__u64 walk_end;
 	__u64 nr_ranges;
 	__u64 nr_pages;
-	__u64 reserved[4];
+	__u64 tag_mask;
+	__u64 reserved[3];
 };
 
 #define SPLITCKPT_DIRTY_SCAN_SIZE_VER0	96
+
+/* Tags of address ranges. */
+#define SPLITCKPT_TAG_UPPER		_BITULL(0)	/* upper half: saved */
+#define SPLITCKPT_TAG_LOWER		_BITULL(1)	/* lower half: never saved */
+#define SPLITCKPT_TAG_SKIP		_BITULL(2)	/* not saved, not the runtime's */
+#define SPLITCKPT_TAGS			(SPLITCKPT_TAG_UPPER | \
+					 SPLITCKPT_TAG_LOWER | \
+					 SPLITCKPT_TAG_SKIP)
+
+/**
+ * struct splitckpt_tag_set - set and clear tags on the mapped pages of a range
+ * @size:	sizeof(struct splitckpt_tag_set)
+ * @flags:	must be zero.
+ * @start:	first address, page aligned.
+ * @end:	end, page aligned, above @start.
+ * @set:	SPLITCKPT_TAG_* bits to set.
+ * @clear:	SPLITCKPT_TAG_* bits to clear; disjoint from @set.
+ * @nr_pages:	out: mapped pages in [@start, @end) that were updated.
+ * @reserved:	must be zero.
+ *
+ * Tags belong to the memory of the attached address space, by address:
+ * only the parts of the range that are mapped now are tagged (holes are
+ * skipped, and a later mmap() there is untagged).  Tags stay with their
+ * pages through mprotect(), madvise(), VMA splits and merges, and fork of
+ * the target (the child is not tracked); they are dropped where the memory
+ * is unmapped: munmap(), mmap(MAP_FIXED) over it, and the old range of
+ * mremap() (the new range is untagged).  Each drop is counted and reported
+ * by SPLITCKPT_IOC_TAG_QUERY.  Tags end with the attach (close of the file).
+ *
+ * Errors: -ENOTCONN before ATTACH; -ESRCH once the target's address space
+ * is gone; -EINVAL for unknown flags or tag bits, overlapping @set and
+ * @clear, reserved fields, or unaligned or empty ranges; -ENOSPC when more
+ * than 65536 distinct tagged ranges would result.
+ */
+struct splitckpt_tag_set {
+	__u32 size;
+	__u32 flags;
+	__u64 start;
+	__u64 end;
+	__u64 set;
+	__u64 clear;
+	__u64 nr_pages;
+	__u64 reserved[3];
+};
+
+#define SPLITCKPT_TAG_SET_SIZE_VER0	72
+
+/**
+ * struct splitckpt_tag_range - tags of the pages [@start, @end)
+ * @start:	first byte, page aligned
+ * @end:	one past the last byte, page aligned
+ * @tags:	SPLITCKPT_TAG_* bits, never 0
+ */
+struct splitckpt_tag_range {
+	__u64 start;
+	__u64 end;
+	__u64 tags;
+};
+
+/**
+ * struct splitckpt_tag_query - list the tagged ranges
+ * @size:	sizeof(struct splitckpt_tag_query)
+ * @flags:	must be zero.
+ * @start:	first address, page aligned.
+ * @end:	end, page aligned, above @start.
+ * @vec:	user pointer to an array of struct splitckpt_tag_range.
+ * @vec_len:	entries in @vec (at most SPLITCKPT_SCAN_MAX_VEC are used).
+ * @walk_end:	out: the ranges cover [@start, @walk_end); @end unless @vec
+ *		filled up.
+ * @nr_ranges:	out: ranges written, ascending, clipped to the query and
+ *		merged when adjacent with equal tags; untagged pages are
+ *		left out.
+ * @nr_dropped:	out: how many tagged ranges lost tags to an unmap since
+ *		the previous query (the count then restarts from 0).
+ * @reserved:	must be zero.
+ *
+ * Errors: as for SPLITCKPT_IOC_TAG_SET, and -EFAULT for a bad @vec.
+ */
+struct splitckpt_tag_query {
+	__u32 size;
+	__u32 flags;
+	__u64 start;
+	__u64 end;
+	__u64 vec;
+	__u64 vec_len;
+	__u64 walk_end;
+	__u64 nr_ranges;
+	__u64 nr_dropped;
+	__u64 reserved[3];
+};
+
+#define SPLITCKPT_TAG_QUERY_SIZE_VER0	88
+
+/* Longest directory string a checkpoint request carries, in bytes. */
+#define SPLITCKPT_DIR_MAX		4095
+
+/* A full checkpoint rather than an incremental one. */
+#define SPLITCKPT_REQ_FULL		_BITUL(0)
+#define SPLITCKPT_REQ_FLAGS		SPLITCKPT_REQ_FULL
+
+/**
+ * struct splitckpt_request - ask the agent for a checkpoint and wait for it
+ * @size:	sizeof(struct splitckpt_request)
+ * @flags:	SPLITCKPT_REQ_* bits, passed to the agent as they are.
+ * @pid:	the process to checkpoint, in the caller's pid namespace;
+ *		0 for the caller itself.
+ * @timeout_ms:	how long to wait for the completion; 0 waits for ever.
+ * @dir:	user pointer to the image directory, @dir_len bytes, not
+ *		NUL-terminated and without NUL bytes; ignored when @dir_len
+ *		is 0 (the agent's default directory).
+ * @dir_len:	length of @dir, at most SPLITCKPT_DIR_MAX.
+ * @status:	out: the agent's status, 0 or a negative errno value.
+ * @id:		out: the request's identifier, as the agent saw it.
+ * @generation:	out: the generation the agent wrote (agent-defined).
+ * @reserved:	must be zero.
+ *
+ * Queues a request for the registered agent and blocks until the agent
+ * completes it.  The ioctl returns 0 when the agent reported back (whatever
+ * @status says); the output fields are written only then.
+ *
+ * Permission: the caller may checkpoint the target if it is the target, if
+ * it has the same real, effective and saved user and group ids as the
+ * target and the target is dumpable, or if it holds CAP_SYS_PTRACE or
+ * CAP_CHECKPOINT_RESTORE in the target's user namespace.
+ *
+ * Output fields are ignored on input.
+ *
+ * Errors: -EPERM (no permission), -ESRCH (no such process), -EINVAL (bad
+ * flags, reserved fields, @dir_len, or a NUL in @dir), -EFAULT, -ESHUTDOWN
+ * (no agent is registered, or the agent went away before completing the
+ * request), -EAGAIN (too many requests queued, see the max_requests
+ * module parameter), -EINTR (a signal arrived; a request the agent had not
+ * taken yet is withdrawn, one it had taken is still carried out but its
+ * result is dropped), -ETIMEDOUT (@timeout_ms passed; same as -EINTR).
+ */
+struct splitckpt_request {
+	__u32 size;
+	__u32 flags;
+	__s32 pid;
+	__u32 timeout_ms;
+	__u64 dir;
+	__u32 dir_len;
+	__s32 status;
+	__u64 id;
+	__u64 generation;
+	__u64 reserved[4];
+};
+
+#define SPLITCKPT_REQUEST_SIZE_VER0	80
+
+/**
+ * struct splitckpt_agent_register - make this file the checkpoint agent
+ * @size:	sizeof(struct splitckpt_agent_register)
+ * @flags:	must be zero.
+ * @reserved:	must be zero.
+ *
+ * At most one file is the agent at a time.  The agent receives requests
+ * with SPLITCKPT_IOC_AGENT_NEXT; poll() on it reports EPOLLIN while a
+ * request is waiting.  When the file is closed, every request it has not
+ * completed, and every queued one, fails with -ESHUTDOWN.
+ *
+ * Errors: -EPERM without CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE;
+ * -EBUSY when another file is the agent; -EISCONN when this file already is.
+ */
+struct splitckpt_agent_register {
+	__u32 size;
+	__u32 flags;
+	__u64 reserved[3];
+};
+
+#define SPLITCKPT_AGENT_REGISTER_SIZE_VER0	32
+
+/* Fail with -EAGAIN instead of waiting when no request is queued. */
+#define SPLITCKPT_NEXT_NONBLOCK		_BITUL(0)
+#define SPLITCKPT_NEXT_FLAGS		SPLITCKPT_NEXT_NONBLOCK
+
+/**
+ * struct splitckpt_agent_next - take the oldest queued checkpoint request
+ * @size:	sizeof(struct splitckpt_agent_next)
+ * @flags:	SPLITCKPT_NEXT_* bits.  A file opened with O_NONBLOCK never
+ *		waits either.
+ * @id:		out: the request's identifier, for AGENT_COMPLETE.
+ * @pid:	out: the target in the agent's pid namespace; 0 when the
+ *		target has exited or is not visible there.
+ * @uid:	out: the requester's user id in the agent's user namespace.
+ * @req_flags:	out: the request's SPLITCKPT_REQ_* flags.
+ * @dir_len:	in: the room at @dir; out: the length of the directory
+ *		string (0: the agent's default).
+ * @dir:	user pointer to a buffer for the directory string; no NUL is
+ *		appended.
+ * @reserved:	must be zero.
+ *
+ * Output fields other than @dir_len are ignored on input.
+ *
+ * Errors: -ENOTCONN when this file is not the agent; -EAGAIN (nothing
+ * queued, non-blocking); -EINTR; -EMSGSIZE when @dir_len is too small: the
+ * request stays queued and @dir_len says how much room it needs (the other
+ * output fields are not written).
+ */
+struct splitckpt_agent_next {
+	__u32 size;
+	__u32 flags;
+	__u64 id;
+	__s32 pid;
+	__u32 uid;
+	__u32 req_flags;
+	__u32 dir_len;
+	__u64 dir;
+	__u64 reserved[4];
+};
+
+#define SPLITCKPT_AGENT_NEXT_SIZE_VER0	72
+
+/**
+ * struct splitckpt_agent_complete - report the outcome of a request
+ * @size:	sizeof(struct splitckpt_agent_complete)
+ * @flags:	must be zero.
+ * @id:		the request, as AGENT_NEXT returned it.
+ * @status:	0, or a negative errno value in [-4095, -1].
+ * @reserved0:	must be zero.
+ * @generation:	the generation written, handed to the requester.
+ * @reserved:	must be zero.
+ *
+ * Errors: -ENOTCONN when this file is not the agent; -ENOENT when the
+ * agent holds no request with that @id (never taken, or completed already);
+ * -EINVAL for a @status out of range.  Completing a request whose requester
+ * has gone away succeeds.
+ */
+struct splitckpt_agent_complete {
+	__u32 size;
+	__u32 flags;
+	__u64 id;
+	__s32 status;
+	__u32 reserved0;
+	__u64 generation;
+	__u64 reserved[3];
+};
+
+#define SPLITCKPT_AGENT_COMPLETE_SIZE_VER0	56
 
 /* Command numbers; bit N of splitckpt_info.ioctls refers to number N. */
 #define SPLITCKPT_NR_GET_INFO		0x00
 #define SPLITCKPT_NR_ATTACH		0x01
 #define SPLITCKPT_NR_DIRTY_SCAN		0x02
+#define SPLITCKPT_NR_REQUEST		0x03
+#define SPLITCKPT_NR_AGENT_REGISTER	0x04
+#define SPLITCKPT_NR_AGENT_NEXT		0x05
+#define SPLITCKPT_NR_AGENT_COMPLETE	0x06
+#define SPLITCKPT_NR_TAG_SET		0x07
+#define SPLITCKPT_NR_TAG_QUERY		0x08
 
 #define SPLITCKPT_IOC_GET_INFO \
 	_IOWR(SPLITCKPT_IOC_TYPE, SPLITCKPT_NR_GET_INFO, struct splitckpt_info)
@@ -177,5 +430,21 @@ struct splitckpt_dirty_scan {
 #define SPLITCKPT_IOC_DIRTY_SCAN \
 	_IOWR(SPLITCKPT_IOC_TYPE, SPLITCKPT_NR_DIRTY_SCAN, \
 	      struct splitckpt_dirty_scan)
+#define SPLITCKPT_IOC_REQUEST \
+	_IOWR(SPLITCKPT_IOC_TYPE, SPLITCKPT_NR_REQUEST, struct splitckpt_request)
+#define SPLITCKPT_IOC_AGENT_REGISTER \
+	_IOWR(SPLITCKPT_IOC_TYPE, SPLITCKPT_NR_AGENT_REGISTER, \
+	      struct splitckpt_agent_register)
+#define SPLITCKPT_IOC_AGENT_NEXT \
+	_IOWR(SPLITCKPT_IOC_TYPE, SPLITCKPT_NR_AGENT_NEXT, \
+	      struct splitckpt_agent_next)
+#define SPLITCKPT_IOC_AGENT_COMPLETE \
+	_IOWR(SPLITCKPT_IOC_TYPE, SPLITCKPT_NR_AGENT_COMPLETE, \
+	      struct splitckpt_agent_complete)
+#define SPLITCKPT_IOC_TAG_SET \
+	_IOWR(SPLITCKPT_IOC_TYPE, SPLITCKPT_NR_TAG_SET, struct splitckpt_tag_set)
+#define SPLITCKPT_IOC_TAG_QUERY \
+	_IOWR(SPLITCKPT_IOC_TYPE, SPLITCKPT_NR_TAG_QUERY, \
+	      struct splitckpt_tag_query)
 
 #endif /* _UAPI_LINUX_SPLITCKPT_H */
