@@ -94,6 +94,9 @@ int cmd_checkpoint(int argc, char **argv)
 		printf(", \"bytes\": %llu, \"total_ns\": %llu, \"freeze_ns\": %llu}\n",
 		       (unsigned long long)rep.bytes, (unsigned long long)rep.total_ns,
 		       (unsigned long long)rep.freeze_ns);
+	} else if (rep.brief) {
+		printf("generation %llu in %s (through /dev/splitckpt)\n",
+		       (unsigned long long)rep.generation, rep.msg);
 	} else {
 		printf("generation %llu in %s: %.1f MiB in %.3f s, threads stopped in %.3f ms",
 		       (unsigned long long)rep.generation, rep.msg, rep.bytes / 1048576.0,
@@ -116,7 +119,7 @@ int cmd_checkpoint(int argc, char **argv)
 	return 0;
 usage:
 	fprintf(stderr, "usage: splitckpt checkpoint PID [--dir DIR] [--kill] [--full]"
-		" [--via agent|direct|auto]\n");
+		" [--via auto|device|agent|direct]\n");
 	return EXIT_USAGE;
 }
 

@@ -5,7 +5,7 @@
  *   splitckpt info                                   what the loaded module supports
  *   splitckpt status                                 module and dirty-page trackers
  *   splitckpt checkpoint PID [--dir DIR] [--kill] [--full]
- *                            [--via agent|direct|auto]  write a generation
+ *                            [--via auto|device|agent|direct]  write a generation
  *   splitckpt restart DIR [--generation N] [--interval SEC] [--fallback]
  *                                                    run it again
  *   splitckpt list DIR                               the generations
@@ -31,7 +31,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: splitckpt info\n"
 		   "       splitckpt status\n"
 		   "       splitckpt checkpoint PID [--dir DIR] [--kill] [--full]\n"
-		   "                            [--via agent|direct|auto]\n"
+		   "                            [--via auto|device|agent|direct]\n"
 		   "       splitckpt restart DIR [--generation N] [--interval SEC] [--fallback]\n"
 		   "       splitckpt list DIR\n"
 		   "       splitckpt show DIR [--generation N]\n"

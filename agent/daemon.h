@@ -57,6 +57,7 @@ int log_full_errno(int level, int err, const char *fmt, ...)
 struct server {
 	const struct agent_config *cfg;
 	int listen_fd;
+	int dev_fd;		/* /dev/splitckpt as the agent, or -1 */
 	int signal_fd;
 	int done_fd;		/* eventfd: a request finished */
 	unsigned int active;	/* requests in flight (atomic) */
@@ -71,6 +72,10 @@ void server_done(struct server *s);
 
 /* request.c: one connection, one request, one reply.  Returns its status. */
 int request_serve(const struct agent_config *cfg, int fd);
+struct sp_kmod_req;
+/* A request from /dev/splitckpt: the same checks and forwarding. */
+int request_serve_device(const struct agent_config *cfg, int dev_fd,
+			 const struct sp_kmod_req *req);
 
 /* sandbox.c: the seccomp allowlist, for this process and its threads. */
 int sandbox_apply(enum seccomp_mode mode);

@@ -27,6 +27,7 @@
 
 #include "agent.h"
 #include "daemon.h"
+#include "splitckpt.h"
 
 #define CLIENT_TIMEOUT	5	/* seconds to send the request, or read the reply */
 
@@ -241,6 +242,58 @@ static void log_outcome(const struct ucred *who, const struct sp_agent_request *
 		log_info("uid %u, pid %d: generation %llu in %s, %.1f MiB in %.3f s",
 			 who->uid, req->pid, (unsigned long long)c->generation, c->msg,
 			 c->bytes / 1048576.0, c->total_ns / 1e9);
+}
+
+/*
+ * The kernel checked that the requester may ptrace the target; the owner
+ * rule above is applied again to its uid (so root, or the owner).
+ */
+int request_serve_device(const struct agent_config *cfg, int dev_fd,
+			 const struct sp_kmod_req *kreq)
+{
+	struct sp_ctl_request *req = calloc(1, sizeof(*req));
+	struct sp_ctl_reply *rep = calloc(1, sizeof(*rep));
+	struct target t = { .pid = kreq->pid, .pidfd = -1 };
+	struct ucred who = { .uid = kreq->uid };
+	int r, c;
+
+	if (!req || !rep) {
+		r = -ENOMEM;
+		goto out;
+	}
+	req->size = sizeof(*req);
+	req->flags = kreq->flags & SPLITCKPT_REQ_FULL ? SP_CTL_FULL : 0;
+	snprintf(req->dir, sizeof(req->dir), "%s", kreq->dir);
+	r = -EINVAL;
+	if (req->dir[0] && req->dir[0] != '/')
+		explain(rep, r, "the image directory must be an absolute path");
+	else if (!t.pid)
+		r = explain(rep, -ESRCH, "the process ended");
+	else
+		r = check_target(&who, &t, rep);
+	if (!r)
+		r = image_root_prepare(cfg, &t, req->dir, rep);
+	if (!r)
+		r = forward(cfg, &t, req, rep);
+	if (rep->status)
+		log_notice("/dev/%s: uid %u, pid %d: refused or failed: %s",
+			   SPLITCKPT_DEVICE_NAME, who.uid, t.pid, rep->msg);
+	else
+		log_info("/dev/%s: uid %u, pid %d: generation %llu in %s",
+			 SPLITCKPT_DEVICE_NAME, who.uid, t.pid,
+			 (unsigned long long)rep->generation, rep->msg);
+out:
+	if (rep)
+		r = rep->status;
+	c = sp_kmod_agent_complete(dev_fd, kreq->id, r, rep ? rep->generation : 0);
+	if (c && c != -ENOENT)	/* ENOENT: the requester gave up */
+		log_warning_errno(c, "/dev/%s: reporting request %llu: %m",
+				  SPLITCKPT_DEVICE_NAME, (unsigned long long)kreq->id);
+	if (t.pidfd >= 0)
+		close(t.pidfd);
+	free(req);
+	free(rep);
+	return r ? r : c;
 }
 
 int request_serve(const struct agent_config *cfg, int fd)

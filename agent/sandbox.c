@@ -21,6 +21,7 @@
 #include <seccomp.h>
 
 #include "daemon.h"
+#include "splitckpt.h"
 
 /* int arguments: the upper half of the register is whatever it was. */
 #define INT_BITS	0xffffffffULL
@@ -61,6 +62,15 @@ static int add_rules(scmp_filter_ctx ctx)
 	if (!r)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
 				     SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT, O_RDONLY));
+	/* /dev/splitckpt, opened before: take requests, report outcomes. */
+	if (!r)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+				     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffU,
+					     SPLITCKPT_IOC_AGENT_NEXT));
+	if (!r)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+				     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffU,
+					     SPLITCKPT_IOC_AGENT_COMPLETE));
 	if (!r)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
 				     SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));

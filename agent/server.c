@@ -8,6 +8,7 @@
  * the listen backlog.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -25,6 +26,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "daemon.h"
+#include "splitckpt.h"
 
 static dev_t sock_dev;
 static ino_t sock_ino;
@@ -87,13 +89,37 @@ static int listen_on(const struct agent_config *cfg)
 	return fd;
 }
 
+/*
+ * With the module loaded, also serve the requests that come through
+ * /dev/splitckpt ("splitckpt checkpoint" prefers that path).  Without it,
+ * or when another agent has it, the socket alone.
+ */
+static void device_init(struct server *s)
+{
+	int fd = open("/dev/" SPLITCKPT_DEVICE_NAME, O_RDWR | O_NONBLOCK | O_CLOEXEC), r;
+
+	if (fd < 0) {
+		log_info("no /dev/%s (%m): requests through the socket only",
+			 SPLITCKPT_DEVICE_NAME);
+		return;
+	}
+	r = sp_kmod_agent_register(fd);
+	if (r) {
+		log_warning_errno(r, "/dev/%s: cannot be its agent: %m", SPLITCKPT_DEVICE_NAME);
+		close(fd);
+		return;
+	}
+	s->dev_fd = fd;
+	log_info("the agent of /dev/%s", SPLITCKPT_DEVICE_NAME);
+}
+
 int server_init(struct server *s, const struct agent_config *cfg)
 {
 	sigset_t mask;
 
 	memset(s, 0, sizeof(*s));
 	s->cfg = cfg;
-	s->listen_fd = s->signal_fd = s->done_fd = -1;
+	s->listen_fd = s->signal_fd = s->done_fd = s->dev_fd = -1;
 	/* Blocked before any thread starts: only the signalfd sees them. */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -111,12 +137,14 @@ int server_init(struct server *s, const struct agent_config *cfg)
 		return s->listen_fd;
 	log_info("listening on %s (mode %04o), at most %u requests at once",
 		 cfg->socket, cfg->socket_mode, cfg->max_concurrent);
+	device_init(s);
 	return 0;
 }
 
 struct job {
 	struct server *s;
-	int fd;
+	int fd;			/* a client, or -1 for a device request */
+	struct sp_kmod_req req;
 };
 
 static void *request_thread(void *arg)
@@ -124,12 +152,18 @@ static void *request_thread(void *arg)
 	struct job *j = arg;
 	struct server *s = j->s;
 	uint64_t one = 1;
+	int r;
 
-	if (request_serve(s->cfg, j->fd))
+	if (j->fd >= 0)
+		r = request_serve(s->cfg, j->fd);
+	else
+		r = request_serve_device(s->cfg, s->dev_fd, &j->req);
+	if (r)
 		__atomic_add_fetch(&s->failed, 1, __ATOMIC_RELAXED);
 	else
 		__atomic_add_fetch(&s->served, 1, __ATOMIC_RELAXED);
-	close(j->fd);
+	if (j->fd >= 0)
+		close(j->fd);
 	free(j);
 	__atomic_sub_fetch(&s->active, 1, __ATOMIC_RELEASE);
 	if (write(s->done_fd, &one, sizeof(one)) != sizeof(one))
@@ -137,7 +171,7 @@ static void *request_thread(void *arg)
 	return NULL;
 }
 
-static void start_request(struct server *s, int fd)
+static void start_request(struct server *s, int fd, const struct sp_kmod_req *req)
 {
 	struct job *j = malloc(sizeof(*j));
 	pthread_attr_t attr;
@@ -151,6 +185,8 @@ static void start_request(struct server *s, int fd)
 	}
 	j->s = s;
 	j->fd = fd;
+	if (req)
+		j->req = *req;
 	__atomic_add_fetch(&s->active, 1, __ATOMIC_ACQUIRE);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -159,7 +195,10 @@ static void start_request(struct server *s, int fd)
 	if (r) {
 		log_error_errno(r, "starting a request thread: %m");
 		__atomic_sub_fetch(&s->active, 1, __ATOMIC_RELEASE);
-		close(fd);
+		if (fd >= 0)
+			close(fd);
+		else
+			sp_kmod_agent_complete(s->dev_fd, req->id, r, 0);
 		free(j);
 	}
 }
@@ -209,7 +248,7 @@ static void stop_listening(struct server *s)
 int server_run(struct server *s)
 {
 	uint64_t wd = 0, next = 0, t, n;
-	struct pollfd pfd[3];
+	struct pollfd pfd[4];
 	int stopping = 0, timeout;
 
 	if (sd_watchdog_enabled(0, &wd) > 0) {
@@ -227,10 +266,13 @@ int server_run(struct server *s)
 		pfd[0] = (struct pollfd){ .fd = s->signal_fd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = s->done_fd, .events = POLLIN };
 		pfd[2] = (struct pollfd){ .fd = -1 };
+		pfd[3] = (struct pollfd){ .fd = -1 };
 		if (!stopping && __atomic_load_n(&s->active, __ATOMIC_ACQUIRE) <
-				 s->cfg->max_concurrent)
+				 s->cfg->max_concurrent) {
 			pfd[2] = (struct pollfd){ .fd = s->listen_fd, .events = POLLIN };
-		if (poll(pfd, 3, timeout) < 0) {
+			pfd[3] = (struct pollfd){ .fd = s->dev_fd, .events = POLLIN };
+		}
+		if (poll(pfd, 4, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			return log_error_errno(-errno, "poll: %m");
@@ -248,9 +290,19 @@ int server_run(struct server *s)
 			int c = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 
 			if (c >= 0)
-				start_request(s, c);
+				start_request(s, c, NULL);
 			else if (errno != EAGAIN && errno != ECONNABORTED && errno != EINTR)
 				log_warning_errno(-errno, "accept: %m");
+		}
+		if (pfd[3].revents & POLLIN) {
+			struct sp_kmod_req req;
+			int r = sp_kmod_agent_next(s->dev_fd, &req);
+
+			if (!r)
+				start_request(s, -1, &req);
+			else if (r != -EAGAIN && r != -EINTR)
+				log_warning_errno(r, "/dev/%s: taking a request: %m",
+						  SPLITCKPT_DEVICE_NAME);
 		}
 	}
 	return 0;
@@ -264,4 +316,7 @@ void server_done(struct server *s)
 		close(s->signal_fd);
 	if (s->done_fd >= 0)
 		close(s->done_fd);
+	/* Closing it ends the agent's role: requesters get ESHUTDOWN. */
+	if (s->dev_fd >= 0)
+		close(s->dev_fd);
 }

@@ -40,13 +40,14 @@ struct sp_agent_reply {
 
 /* How the splitckpt command reaches a process. */
 enum sp_via {
-	SP_VIA_AUTO,		/* the agent when one answers, else direct */
-	SP_VIA_AGENT,
-	SP_VIA_DIRECT,
+	SP_VIA_AUTO,		/* the first of these that answers */
+	SP_VIA_AGENT,		/* the agent's socket */
+	SP_VIA_DIRECT,		/* the program's control socket */
+	SP_VIA_DEVICE,		/* /dev/splitckpt, served by the agent */
 };
 
 /* agentclient.c */
-/* "auto", "agent" or "direct" as an SP_VIA_*, or -EINVAL. */
+/* "auto", "agent", "direct" or "device" as an SP_VIA_*, or -EINVAL. */
 int sp_via_parse(const char *s);
 /* $SPLITCKPT_AGENT_SOCKET, else SP_AGENT_SOCKET. */
 const char *sp_agent_socket(void);
@@ -58,7 +59,10 @@ const char *sp_agent_socket(void);
 int sp_agent_request(const char *path, int pid, const struct sp_ctl_request *req,
 		     struct sp_ctl_reply *reply);
 /*
- * A checkpoint request routed as @via says.  Returns 0 when @reply holds
+ * A checkpoint request routed as @via says; auto tries /dev/splitckpt
+ * (when the module is loaded and an agent serves it), then the agent's
+ * socket, then the program itself.  Through the device only the status
+ * and the generation come back (reply->brief is set).  Returns 0 when @reply holds
  * the outcome (reply->status and reply->msg say what failed, including an
  * agent that cannot be reached with SP_VIA_AGENT), or the -errno of the
  * direct path (sp_ctl_request()).

@@ -10,6 +10,7 @@
 #include <sys/un.h>
 
 #include "agent.h"
+#include "splitckpt.h"
 
 int sp_via_parse(const char *s)
 {
@@ -19,6 +20,8 @@ int sp_via_parse(const char *s)
 		return SP_VIA_AGENT;
 	if (!strcmp(s, "direct"))
 		return SP_VIA_DIRECT;
+	if (!strcmp(s, "device"))
+		return SP_VIA_DEVICE;
 	return -EINVAL;
 }
 
@@ -106,6 +109,33 @@ static void fail(struct sp_ctl_reply *reply, int r, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Through the module; -ENOENT/-ESHUTDOWN: no module, or no agent serving it. */
+static int device_request(int pid, const struct sp_ctl_request *req,
+			  struct sp_ctl_reply *reply)
+{
+	int fd = sp_kmod_open(), status, r;
+	uint64_t gen;
+
+	if (fd < 0)
+		return fd;
+	r = sp_kmod_request(fd, pid, req->flags & SP_CTL_FULL ? SPLITCKPT_REQ_FULL : 0,
+			    req->dir[0] ? req->dir : NULL, &status, &gen);
+	close(fd);
+	if (r)
+		return r;
+	memset(reply, 0, sizeof(*reply));
+	reply->status = status;
+	reply->generation = gen;
+	reply->brief = 1;
+	if (status)
+		snprintf(reply->msg, sizeof(reply->msg), "%s (through /dev/%s)",
+			 strerror(-status), SPLITCKPT_DEVICE_NAME);
+	else
+		snprintf(reply->msg, sizeof(reply->msg), "%s",
+			 req->dir[0] ? req->dir : "its image directory");
+	return 0;
+}
+
 int sp_checkpoint_request(int via, int pid, const struct sp_ctl_request *req,
 			  struct sp_ctl_reply *reply)
 {
@@ -114,6 +144,26 @@ int sp_checkpoint_request(int via, int pid, const struct sp_ctl_request *req,
 
 	if (via == SP_VIA_DIRECT)
 		return sp_ctl_request(pid, req, reply);
+	/* --kill needs the program itself: the device does not carry it. */
+	if (via == SP_VIA_DEVICE && (req->flags & SP_CTL_KILL)) {
+		fail(reply, -EOPNOTSUPP, "--kill does not go through /dev/%s",
+		     SPLITCKPT_DEVICE_NAME);
+		return 0;
+	}
+	if (via == SP_VIA_DEVICE || (via == SP_VIA_AUTO && !(req->flags & SP_CTL_KILL))) {
+		r = device_request(pid, req, reply);
+		if (!r)
+			return 0;
+		if (via == SP_VIA_DEVICE || (r != -ENOENT && r != -ESHUTDOWN &&
+					     r != -ENODEV && r != -ENXIO)) {
+			if (r == -ESHUTDOWN)
+				fail(reply, r, "/dev/%s: no agent serves it (is splitckptd running?)",
+				     SPLITCKPT_DEVICE_NAME);
+			else
+				fail(reply, r, "/dev/%s", SPLITCKPT_DEVICE_NAME);
+			return 0;
+		}
+	}
 	fd = agent_connect(path);
 	if (fd < 0 && via == SP_VIA_AUTO && no_agent(fd))
 		return sp_ctl_request(pid, req, reply);

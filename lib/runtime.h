@@ -29,7 +29,7 @@ struct sp_ctl_request {
 
 struct sp_ctl_reply {
 	int32_t status;		/* 0 or -errno */
-	uint32_t reserved;
+	uint32_t brief;		/* only status and generation are known */
 	uint64_t generation;
 	uint64_t freeze_ns;	/* signalling until every thread stopped */
 	uint64_t total_ns;	/* request until the generation was durable */
