@@ -343,9 +343,9 @@ nospace() {
 	start counter "$work/nospace.out" -r 1 || { umount "$fs"; return 1; }
 	"$bin/splitckpt" checkpoint "$pid" --dir "$img" > "$work/ns1.out" 2>&1 ||
 		{ fail "first checkpoint" "$work/ns1.out"; umount -l "$fs"; return 1; }
-	# Leave about 4 MiB: not enough for the next generation.
+	# Leave about 4 MiB: not enough for a full generation (18 MiB).
 	fallocate -l $(( $(df --output=avail -B1 "$fs" | tail -1) - (4 << 20) )) "$fs/filler"
-	if "$bin/splitckpt" checkpoint "$pid" --dir "$img" > "$work/ns2.out" 2>&1; then
+	if "$bin/splitckpt" checkpoint "$pid" --dir "$img" --full > "$work/ns2.out" 2>&1; then
 		fail "a checkpoint into a full file system succeeded" "$work/ns2.out"
 		umount -l "$fs"
 		return 1
