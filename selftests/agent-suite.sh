@@ -457,11 +457,12 @@ sigkill() {
 	config kill
 	start_agent kill || return 1
 	echo "$agent" > "$work/kill.agentpid"
-	start counter "$work/kill.out" || return 1
+	# Idle between checkpoints: 100 small incremental generations.
+	start pattern "$work/kill.out" || return 1
 	rm -f "$work/killer.stop"
 	killer &
 	local kp=$!
-	for i in $(seq 30); do
+	for i in $(seq 100); do
 		"$bin/splitckpt" checkpoint "$pid" --via agent >> "$work/kill.ck" 2>&1 && ok=$((ok + 1))
 		sleep "$(printf '0.%03d' $((RANDOM % 100)))"
 	done
@@ -470,7 +471,7 @@ sigkill() {
 	# Started by the killer: not our child.
 	agent=$(cat "$work/kill.agentpid")
 	n=$(cat "$work/killer.count" 2>/dev/null)
-	echo "# $ok of 30 checkpoints succeeded; the agent was killed ${n:-?} times"
+	echo "# $ok of 100 checkpoints succeeded; the agent was killed ${n:-?} times"
 	[ "${n:-0}" -ge 5 ] || { fail "the agent was killed only ${n:-0} times"; return 1; }
 	[ $ok -ge 5 ] || { fail "only $ok checkpoints succeeded" "$work/kill.ck" "$work/kill.log"; return 1; }
 	kill -0 "$pid" || { fail "the program died" "$work/kill.out.err"; return 1; }
@@ -487,7 +488,7 @@ sigkill() {
 	for _ in $(seq 100); do kill -0 "$agent" 2>/dev/null || return 0; sleep 0.1; done
 	fail "the agent did not stop" "$work/kill.log"
 }
-tap_run "SIGKILL of the agent during 30 checkpoints: every generation verifies" sigkill
+tap_run "SIGKILL of the agent during 100 checkpoints: every generation verifies" sigkill
 
 install_check() {
 	local d=$work/destdir f missing=0
