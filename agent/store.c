@@ -23,7 +23,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/stat.h>
 
 #include "chain.h"
 #include "cli.h"
@@ -262,8 +261,8 @@ int cmd_list(int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		const struct splitckpt_img_header *h;
 		struct sp_img *img;
-		struct stat st;
-		char name[64], when[64];
+		long long size;
+		char when[64];
 		time_t t;
 
 		r = sp_img_open(dfd, gens[i], &img);
@@ -279,24 +278,22 @@ int cmd_list(int argc, char **argv)
 			continue;
 		}
 		h = sp_img_header(img);
-		snprintf(name, sizeof(name), "gen-%08" PRIu64 ".img", gens[i]);
-		st.st_size = 0;
-		fstatat(dfd, name, &st, 0);
+		/* The records end the file (sp_img_open() checked that). */
+		size = h->meta_offset + h->meta_size;
 		t = h->created_ns / 1000000000;
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
 		if (cli_json)
 			printf("%s{\"generation\": %" PRIu64 ", \"parent\": %" PRIu64
 			       ", \"data_bytes\": %" PRIu64 ", \"file_bytes\": %lld"
 			       ", \"created_ns\": %" PRIu64 "}", i ? ", " : "", gens[i],
-			       (uint64_t)h->parent, (uint64_t)h->data_size,
-			       (long long)st.st_size, (uint64_t)h->created_ns);
+			       (uint64_t)h->parent, (uint64_t)h->data_size, size,
+			       (uint64_t)h->created_ns);
 		else if (h->parent)
 			printf("%-10" PRIu64 " %-10" PRIu64 " %12" PRIu64 " %12lld  %s\n",
-			       gens[i], (uint64_t)h->parent, (uint64_t)h->data_size,
-			       (long long)st.st_size, when);
+			       gens[i], (uint64_t)h->parent, (uint64_t)h->data_size, size, when);
 		else
 			printf("%-10" PRIu64 " %-10s %12" PRIu64 " %12lld  %s\n", gens[i],
-			       "(full)", (uint64_t)h->data_size, (long long)st.st_size, when);
+			       "(full)", (uint64_t)h->data_size, size, when);
 		sp_img_close(img);
 	}
 	if (cli_json)

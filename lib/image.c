@@ -763,30 +763,43 @@ next_pages(struct sp_img *img, const struct splitckpt_img_rec **rec,
 	}
 }
 
-/* Read one record whole into @buf, check it, copy what @want covers. */
-static int load_partial(int fd, const struct splitckpt_img_pages *p,
-			const struct sp_ranges *want, void **buf, size_t *cap)
+/* Read record @p whole into @buf (SPLITCKPT_IMG_MAX_RUN bytes) and check it. */
+static int read_record(int fd, const struct splitckpt_img_pages *p, void *buf)
 {
-	size_t i;
-
-	if (p->len > *cap) {
-		free(*buf);
-		*cap = 0;
-		if (posix_memalign(buf, ALIGN, p->len))
-			return *buf = NULL, -ENOMEM;
-		*cap = p->len;
-	}
-	if (pread(fd, *buf, p->len, p->offset) != (ssize_t)p->len ||
-	    XXH3_64bits(*buf, p->len) != p->xxh3)
+	if (pread(fd, buf, p->len, p->offset) != (ssize_t)p->len ||
+	    XXH3_64bits(buf, p->len) != p->xxh3)
 		return -EBADMSG;
-	for (i = sp_ranges_find(want, p->addr);
-	     i < want->n && want->v[i].start < p->addr + p->len; i++) {
-		uint64_t s = want->v[i].start > p->addr ? want->v[i].start : p->addr;
-		uint64_t e = want->v[i].end < p->addr + p->len ?
-			     want->v[i].end : p->addr + p->len;
+	return 0;
+}
 
-		memcpy((void *)s, (char *)*buf + (s - p->addr), e - s);
+/*
+ * Hand each part of record @p that @want covers, whose bytes are in @buf,
+ * to @fn; stops at its first non-zero return.
+ */
+static int each_wanted(const struct sp_ranges *want, const struct splitckpt_img_pages *p,
+		       const void *buf, int (*fn)(void *arg, uint64_t addr,
+						  const void *src, uint64_t len),
+		       void *arg)
+{
+	uint64_t end = p->addr + p->len;
+	size_t i;
+	int r;
+
+	for (i = sp_ranges_find(want, p->addr); i < want->n && want->v[i].start < end; i++) {
+		uint64_t s = want->v[i].start > p->addr ? want->v[i].start : p->addr;
+		uint64_t e = want->v[i].end < end ? want->v[i].end : end;
+
+		r = fn(arg, s, (const char *)buf + (s - p->addr), e - s);
+		if (r)
+			return r;
 	}
+	return 0;
+}
+
+static int copy_to_place(void *arg, uint64_t addr, const void *src, uint64_t len)
+{
+	(void)arg;
+	memcpy((void *)addr, src, len);
 	return 0;
 }
 
@@ -897,14 +910,21 @@ static int64_t read_pages(struct sp_img *img, const struct sp_ranges *want,
 	}
 	r = err;
 	if (!r && partial.n) {
-		void *buf = NULL;
-		size_t cap = 0, k;
+		void *buf;
+		size_t k;
 
+		/* Read whole to check them, then copy what is wanted. */
+		if (posix_memalign(&buf, ALIGN, CHUNK)) {
+			r = -ENOMEM;
+			goto out;
+		}
 		for (k = 0; !r && k < partial.n; k++) {
 			const struct splitckpt_img_pages *p =
 				(const void *)(img->meta + partial.v[k].start);
 
-			r = load_partial(img->fd, p, want, &buf, &cap);
+			r = read_record(img->fd, p, buf);
+			if (!r)
+				r = each_wanted(want, p, buf, copy_to_place, NULL);
 			total += p->len;
 		}
 		free(buf);
@@ -947,40 +967,41 @@ int64_t sp_img_verify_data(struct sp_img *img)
 	return r;
 }
 
+struct copy_out {
+	struct sp_imgw *w;
+	int64_t total;
+};
+
+static int copy_to_writer(void *arg, uint64_t addr, const void *src, uint64_t len)
+{
+	struct copy_out *o = arg;
+
+	o->total += len;
+	return sp_imgw_bytes(o->w, addr, src, len, 0);
+}
+
 int64_t sp_img_copy(struct sp_img *img, const struct sp_ranges *want,
 		    struct sp_imgw *w)
 {
 	const struct splitckpt_img_rec *rec = NULL;
+	struct copy_out o = { .w = w };
 	void *buf;
-	int64_t total = 0;
 	int r = 0;
 
 	if (posix_memalign(&buf, ALIGN, CHUNK))
 		return -ENOMEM;
 	while (!r && (rec = sp_img_next(img, rec))) {
 		const struct splitckpt_img_pages *p = (const void *)rec;
-		size_t i;
 
 		if (rec->type != SPLITCKPT_REC_PAGES ||
 		    !sp_ranges_covered(want, p->addr, p->addr + p->len))
 			continue;
-		if (pread(img->fd, buf, p->len, p->offset) != (ssize_t)p->len ||
-		    XXH3_64bits(buf, p->len) != p->xxh3) {
-			r = -EBADMSG;
-			break;
-		}
-		for (i = sp_ranges_find(want, p->addr);
-		     !r && i < want->n && want->v[i].start < p->addr + p->len; i++) {
-			uint64_t s = want->v[i].start > p->addr ? want->v[i].start : p->addr;
-			uint64_t e = want->v[i].end < p->addr + p->len ?
-				     want->v[i].end : p->addr + p->len;
-
-			r = sp_imgw_bytes(w, s, (char *)buf + (s - p->addr), e - s, 0);
-			total += e - s;
-		}
+		r = read_record(img->fd, p, buf);
+		if (!r)
+			r = each_wanted(want, p, buf, copy_to_writer, &o);
 	}
 	free(buf);
-	return r ? r : total;
+	return r ? r : o.total;
 }
 
 void sp_img_close(struct sp_img *img)
