@@ -44,6 +44,6 @@ export DEBIAN_FRONTEND=noninteractive
 # only costs minutes.
 export INITRD=No
 # shellcheck disable=SC2086
-$sudo -E apt-get update -q >&2
+${sudo:+$sudo -E} apt-get update -q >&2
 # shellcheck disable=SC2086
-$sudo -E apt-get install -y -q --no-install-recommends $missing >&2
+${sudo:+$sudo -E} apt-get install -y -q --no-install-recommends $missing >&2
