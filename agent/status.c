@@ -13,17 +13,20 @@
 #include "splitckpt.h"
 #include "track.h"
 
-static const char *why_not(int r)
+static const char *why_not(enum sp_tracker t, int r)
 {
-	return r == -EOPNOTSUPP ? "not supported by this kernel" : strerror(-r);
+	if (r != -EOPNOTSUPP)
+		return strerror(-r);
+	return t == SP_TRACK_MODULE ? "not loaded, or too old" :
+	       "not supported by this kernel";
 }
 
 int cmd_status(int argc, char **argv)
 {
-	static const enum sp_tracker trackers[] = { SP_TRACK_UFFD_WP, SP_TRACK_SOFT_DIRTY };
+	const enum sp_tracker *t = sp_track_order;
 	struct splitckpt_info info;
 	int json = cli_json;
-	int fd, mod, r[2];
+	int fd, mod, r[SP_TRACK_NR];
 	const char *chosen = "none (every generation is full)";
 	size_t i;
 
@@ -36,31 +39,33 @@ int cmd_status(int argc, char **argv)
 	mod = fd < 0 ? fd : sp_kmod_get_info(fd, &info);
 	if (fd >= 0)
 		close(fd);
-	for (i = 0; i < 2; i++)
-		r[i] = sp_track_probe(trackers[i]);
-	for (i = 2; i-- > 0; )
+	for (i = 0; i < SP_TRACK_NR; i++)
+		r[i] = sp_track_probe(t[i]);
+	for (i = SP_TRACK_NR; i-- > 0; )
 		if (!r[i])
-			chosen = sp_track_name(trackers[i]);
+			chosen = sp_track_name(t[i]);
 	if (json) {
 		printf("{\"module\": %s", mod ? "null" : "{");
 		if (!mod)
 			printf("\"api_level\": %u, \"features\": %llu}", info.api_level,
 			       (unsigned long long)info.features);
 		printf(", \"trackers\": {");
-		for (i = 0; i < 2; i++)
-			printf("%s\"%s\": %s", i ? ", " : "", sp_track_name(trackers[i]),
+		for (i = 0; i < SP_TRACK_NR; i++)
+			printf("%s\"%s\": %s", i ? ", " : "", sp_track_name(t[i]),
 			       r[i] ? "false" : "true");
-		printf("}, \"tracker\": \"%s\"}\n", r[0] && r[1] ? "none" : chosen);
+		printf("}, \"tracker\": \"%s\"}\n",
+		       strncmp(chosen, "none", 4) ? chosen : "none");
 		return 0;
 	}
 	if (mod)
-		printf("module      not loaded (/dev/%s: %s)\n", SPLITCKPT_DEVICE_NAME,
+		printf("device      /dev/%s: %s (module not loaded)\n", SPLITCKPT_DEVICE_NAME,
 		       strerror(-mod));
 	else
-		printf("module      loaded, api level %u\n", info.api_level);
-	for (i = 0; i < 2; i++)
-		printf("%-11s %s\n", sp_track_name(trackers[i]),
-		       r[i] ? why_not(r[i]) : "available");
+		printf("device      /dev/%s: module loaded, api level %u\n",
+		       SPLITCKPT_DEVICE_NAME, info.api_level);
+	for (i = 0; i < SP_TRACK_NR; i++)
+		printf("%-11s %s\n", sp_track_name(t[i]),
+		       r[i] ? why_not(t[i], r[i]) : "available");
 	printf("tracker     %s\n", chosen);
 	return 0;
 }

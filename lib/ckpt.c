@@ -466,7 +466,7 @@ static int read_mappings(struct ckpt *c, struct mapping **out, size_t *n)
 				continue;
 			have = 0;
 			cur.madv = vm_flags(line);
-			cur.tracked = sp_track_follows(line);
+			cur.tracked = sp_track_follows(cur.start, cur.end, line);
 			cur.path = strdup(path);
 			if (*n == cap) {
 				struct mapping *nv = realloc(v, (cap = cap * 2 + 64) * sizeof(*v));

@@ -27,6 +27,67 @@ int sp_kmod_get_info(int fd, struct splitckpt_info *info)
 	return 0;
 }
 
+int sp_kmod_attach(int fd, pid_t pid)
+{
+	struct splitckpt_attach a;
+
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.pid = pid;
+	return ioctl(fd, SPLITCKPT_IOC_ATTACH, &a) ? -errno : 0;
+}
+
+int sp_kmod_dirty_scan(int fd, uint64_t start, uint64_t end, unsigned int flags,
+		       struct splitckpt_range *vec, unsigned int len,
+		       uint64_t *walk_end)
+{
+	struct splitckpt_dirty_scan d;
+
+	memset(&d, 0, sizeof(d));
+	d.size = sizeof(d);
+	d.flags = flags;
+	d.start = start;
+	d.end = end;
+	d.vec = (uintptr_t)vec;
+	d.vec_len = len;
+	if (ioctl(fd, SPLITCKPT_IOC_DIRTY_SCAN, &d))
+		return -errno;
+	*walk_end = d.walk_end;
+	return (int)d.nr_ranges;
+}
+
+int sp_kmod_tag_set(int fd, uint64_t start, uint64_t end, uint64_t set,
+		    uint64_t clear)
+{
+	struct splitckpt_tag_set t;
+
+	memset(&t, 0, sizeof(t));
+	t.size = sizeof(t);
+	t.start = start;
+	t.end = end;
+	t.set = set;
+	t.clear = clear;
+	return ioctl(fd, SPLITCKPT_IOC_TAG_SET, &t) ? -errno : 0;
+}
+
+int sp_kmod_tag_query(int fd, uint64_t start, uint64_t end,
+		      struct splitckpt_tag_range *vec, unsigned int len,
+		      uint64_t *walk_end)
+{
+	struct splitckpt_tag_query q;
+
+	memset(&q, 0, sizeof(q));
+	q.size = sizeof(q);
+	q.start = start;
+	q.end = end;
+	q.vec = (uintptr_t)vec;
+	q.vec_len = len;
+	if (ioctl(fd, SPLITCKPT_IOC_TAG_QUERY, &q))
+		return -errno;
+	*walk_end = q.walk_end;
+	return (int)q.nr_ranges;
+}
+
 int sp_kmod_request(int fd, pid_t pid, unsigned int flags, const char *dir,
 		    int *status, uint64_t *gen)
 {

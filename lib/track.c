@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* Dirty-page trackers: uffd-wp and soft-dirty (see track.h). */
+/* Dirty-page trackers: the module, uffd-wp and soft-dirty (see track.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 
+#include "splitckpt.h"
 #include "track.h"
 
 #define NVEC		512
@@ -16,8 +17,15 @@
 #define PM_SWAPPED	(1ULL << 62)
 #define PM_SOFT_DIRTY	(1ULL << 55)
 
+const enum sp_tracker sp_track_order[SP_TRACK_NR] = {
+	SP_TRACK_MODULE, SP_TRACK_UFFD_WP, SP_TRACK_SOFT_DIRTY,
+};
+
 static enum sp_tracker backend = SP_TRACK_NONE;
-static int uffd = -1, pagemap = -1, clear_refs = -1;
+/* uffd, clear_refs or /dev/splitckpt, as the backend needs */
+static int track_fd = -1, pagemap = -1;
+/* The process whose address space the descriptors are bound to. */
+static pid_t owner;
 
 const char *sp_track_name(enum sp_tracker t)
 {
@@ -26,6 +34,8 @@ const char *sp_track_name(enum sp_tracker t)
 		return "uffd-wp";
 	case SP_TRACK_SOFT_DIRTY:
 		return "soft-dirty";
+	case SP_TRACK_MODULE:
+		return "module";
 	default:
 		return "none";
 	}
@@ -99,7 +109,35 @@ static int check_soft_dirty(int pm, int cr)
 	return r;
 }
 
-/* Open what backend @t needs into @fds (uffd/clear_refs, pagemap). */
+/*
+ * The module, attached to this process: it must offer dirty tracking and
+ * tags.  No device (module not loaded) is "not supported".
+ */
+static int open_module(int *fd)
+{
+	struct splitckpt_info info;
+	uint64_t want = SPLITCKPT_FEAT_DIRTY | SPLITCKPT_FEAT_TAGS;
+	int r;
+
+	*fd = sp_kmod_open();
+	if (*fd < 0)
+		return *fd == -ENOENT || *fd == -ENODEV || *fd == -ENXIO ?
+		       -EOPNOTSUPP : *fd;
+	r = sp_kmod_get_info(*fd, &info);
+	if (!r && (info.features & want) != want)
+		r = -EOPNOTSUPP;
+	if (!r && info.page_size != 4096)
+		r = -EOPNOTSUPP;
+	if (!r)
+		r = sp_kmod_attach(*fd, 0);
+	if (r) {
+		close(*fd);
+		*fd = -1;
+	}
+	return r;
+}
+
+/* Open what backend @t needs into @fds (uffd/clear_refs/device, pagemap). */
 static int open_backend(enum sp_tracker t, int fds[2])
 {
 	int r;
@@ -110,7 +148,9 @@ static int open_backend(enum sp_tracker t, int fds[2])
 	fds[1] = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	if (fds[1] < 0)
 		return -errno;
-	if (t == SP_TRACK_UFFD_WP) {
+	if (t == SP_TRACK_MODULE) {
+		r = open_module(&fds[0]);
+	} else if (t == SP_TRACK_UFFD_WP) {
 		r = check_scan(fds[1]);
 		if (!r)
 			r = open_uffd(&fds[0]);
@@ -140,39 +180,47 @@ int sp_track_probe(enum sp_tracker t)
 
 enum sp_tracker sp_track_init(int (*place)(int fd))
 {
-	static const enum sp_tracker order[] = { SP_TRACK_UFFD_WP, SP_TRACK_SOFT_DIRTY };
 	const char *want = getenv("SPLITCKPT_TRACKER");
 	int fds[2];
 	size_t i;
 
-	if (backend != SP_TRACK_NONE)
+	if (sp_track_backend() != SP_TRACK_NONE)
 		return backend;
-	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-		if (want && strcmp(want, sp_track_name(order[i])))
+	for (i = 0; i < SP_TRACK_NR; i++) {
+		if (want && strcmp(want, sp_track_name(sp_track_order[i])))
 			continue;
-		if (!open_backend(order[i], fds))
+		if (!open_backend(sp_track_order[i], fds))
 			break;
 	}
-	if (i == sizeof(order) / sizeof(order[0]))
+	if (i == SP_TRACK_NR)
 		return SP_TRACK_NONE;
-	backend = order[i];
+	backend = sp_track_order[i];
+	owner = getpid();
 	pagemap = place ? place(fds[1]) : fds[1];
-	if (backend == SP_TRACK_UFFD_WP)
-		uffd = place ? place(fds[0]) : fds[0];
-	else
-		clear_refs = place ? place(fds[0]) : fds[0];
+	track_fd = place ? place(fds[0]) : fds[0];
 	return backend;
 }
 
+/*
+ * A child forked by the program inherits descriptors bound to its
+ * parent's address space: it has no tracker.
+ */
 enum sp_tracker sp_track_backend(void)
 {
-	return backend;
+	return backend != SP_TRACK_NONE && owner == getpid() ? backend : SP_TRACK_NONE;
 }
 
 void sp_track_fds(int fds[2])
 {
-	fds[0] = backend == SP_TRACK_UFFD_WP ? uffd : clear_refs;
+	fds[0] = track_fd;
 	fds[1] = pagemap;
+}
+
+int sp_track_atomic(void)
+{
+	enum sp_tracker t = sp_track_backend();
+
+	return t == SP_TRACK_MODULE || t == SP_TRACK_UFFD_WP;
 }
 
 /* Is the two-letter flag @f in a "VmFlags:" line? */
@@ -188,9 +236,22 @@ static int has_vmflag(const char *line, const char *f)
 	return 0;
 }
 
-int sp_track_follows(const char *vmflags)
+/* Is all of [start, end) tagged as upper half? */
+static int module_tagged(uint64_t start, uint64_t end)
 {
-	switch (backend) {
+	struct splitckpt_tag_range t[2];
+	uint64_t walk_end;
+	int n = sp_kmod_tag_query(track_fd, start, end, t, 2, &walk_end);
+
+	return n == 1 && t[0].start == start && t[0].end == end &&
+	       (t[0].tags & SPLITCKPT_TAG_UPPER);
+}
+
+int sp_track_follows(uint64_t start, uint64_t end, const char *vmflags)
+{
+	switch (sp_track_backend()) {
+	case SP_TRACK_MODULE:
+		return module_tagged(start, end);
 	case SP_TRACK_UFFD_WP:
 		return has_vmflag(vmflags, "uw");	/* registered */
 	case SP_TRACK_SOFT_DIRTY:
@@ -207,9 +268,11 @@ int sp_track_register(uint64_t start, uint64_t end)
 		.mode = UFFDIO_REGISTER_MODE_WP,
 	};
 
-	switch (backend) {
+	switch (sp_track_backend()) {
+	case SP_TRACK_MODULE:
+		return sp_kmod_tag_set(track_fd, start, end, SPLITCKPT_TAG_UPPER, 0);
 	case SP_TRACK_UFFD_WP:
-		return ioctl(uffd, UFFDIO_REGISTER, &reg) ? -errno : 0;
+		return ioctl(track_fd, UFFDIO_REGISTER, &reg) ? -errno : 0;
 	case SP_TRACK_SOFT_DIRTY:
 		return 0;
 	default:
@@ -284,9 +347,67 @@ static int scan_soft_dirty(uint64_t start, uint64_t end, sp_track_fn fn, void *a
 	return run < end ? fn(arg, run, end, cat) : 0;
 }
 
+/*
+ * A written run [start, end) as the module reported it: split by the page
+ * map into pages present (or swapped) and pages gone, which the module
+ * reports because their mapping changed (discarded, unmapped and mapped
+ * again).
+ */
+static int module_run(uint64_t start, uint64_t end, sp_track_fn fn, void *arg)
+{
+	uint64_t ent[512], run = start, cat = 0, c;
+	int r;
+
+	while (start < end) {
+		uint64_t n = (end - start) / 4096, i;
+
+		if (n > 512)
+			n = 512;
+		if (pread(pagemap, ent, n * 8, start / 4096 * 8) != (ssize_t)(n * 8))
+			return -EIO;
+		for (i = 0; i < n; i++, start += 4096) {
+			c = PAGE_IS_WRITTEN |
+			    (ent[i] & PM_PRESENT ? PAGE_IS_PRESENT : 0) |
+			    (ent[i] & PM_SWAPPED ? PAGE_IS_SWAPPED : 0);
+			if (start != run && c != cat) {
+				r = fn(arg, run, start, cat);
+				if (r)
+					return r;
+				run = start;
+			}
+			cat = c;
+		}
+	}
+	return run < end ? fn(arg, run, end, cat) : 0;
+}
+
+static int scan_module(uint64_t start, uint64_t end, sp_track_fn fn, void *arg)
+{
+	struct splitckpt_range vec[NVEC];
+	uint64_t walk_end;
+	int n, i, r;
+
+	while (start < end) {
+		n = sp_kmod_dirty_scan(track_fd, start, end, 0, vec, NVEC, &walk_end);
+		if (n < 0)
+			return n;
+		for (i = 0; fn && i < n; i++) {
+			r = module_run(vec[i].start, vec[i].end, fn, arg);
+			if (r)
+				return r;
+		}
+		if (walk_end <= start)
+			return -EIO;	/* no progress: should not happen */
+		start = walk_end;
+	}
+	return 0;
+}
+
 int sp_track_scan(uint64_t start, uint64_t end, sp_track_fn fn, void *arg)
 {
-	switch (backend) {
+	switch (sp_track_backend()) {
+	case SP_TRACK_MODULE:
+		return scan_module(start, end, fn, arg);
 	case SP_TRACK_UFFD_WP:
 		return scan_uffd(start, end, fn, arg);
 	case SP_TRACK_SOFT_DIRTY:
@@ -298,7 +419,7 @@ int sp_track_scan(uint64_t start, uint64_t end, sp_track_fn fn, void *arg)
 
 int sp_track_epoch(void)
 {
-	if (backend != SP_TRACK_SOFT_DIRTY)
+	if (sp_track_backend() != SP_TRACK_SOFT_DIRTY)
 		return 0;
-	return pwrite(clear_refs, "4", 1, 0) == 1 ? 0 : -errno;
+	return pwrite(track_fd, "4", 1, 0) == 1 ? 0 : -errno;
 }

@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Which upper-half pages were written since the last generation.  Two
- * backends, the better one that works is chosen (or $SPLITCKPT_TRACKER):
+ * Which upper-half pages were written since the last generation.  Three
+ * backends, the best one that works is chosen (or $SPLITCKPT_TRACKER):
  *
+ * module (splitckpt.ko loaded): the runtime attaches /dev/splitckpt to its
+ *	own address space; the module reads and clears the hardware dirty bits
+ *	of the page tables, so writes cost no fault at all.  Followed mappings
+ *	carry the module's "upper" tag, which the kernel drops where memory is
+ *	unmapped: an untagged mapping is new.
  * uffd-wp (Linux 6.7+): the runtime registers the upper half's private
  *	mappings with an asynchronous write-protecting userfaultfd of its
  *	own; the first write to a protected page costs one fault, resolved
@@ -14,7 +19,6 @@
  *	writing "4" to /proc/self/clear_refs starts a new epoch for the whole
  *	process.  A mapping created since ("sd" in its VmFlags) is new.
  *
- * The loaded kernel module is the third, preferred, backend (to come).
  * Returns 0 or -errno; nothing prints.
  */
 #ifndef SP_TRACK_H
@@ -28,9 +32,14 @@ enum sp_tracker {
 	SP_TRACK_NONE,
 	SP_TRACK_UFFD_WP,
 	SP_TRACK_SOFT_DIRTY,
+	SP_TRACK_MODULE,
 };
 
-/* "none", "uffd-wp", "soft-dirty". */
+/* The backends, best first, and how many there are. */
+extern const enum sp_tracker sp_track_order[];
+#define SP_TRACK_NR	3
+
+/* "none", "module", "uffd-wp", "soft-dirty". */
 const char *sp_track_name(enum sp_tracker t);
 /*
  * Does backend @t work for this process?  0, or why not
@@ -49,18 +58,25 @@ enum sp_tracker sp_track_backend(void);
 void sp_track_fds(int fds[2]);
 
 /*
- * Has the tracker followed a mapping since the last epoch?  @vmflags is
- * its "VmFlags:" line from /proc/self/smaps.
+ * Has the tracker followed the mapping [start, end) since the last epoch?
+ * @vmflags is its "VmFlags:" line from /proc/self/smaps.
  */
-int sp_track_follows(const char *vmflags);
+int sp_track_follows(uint64_t start, uint64_t end, const char *vmflags);
+/*
+ * Does the tracker report and clear each page atomically, so that pages
+ * can be copied while the program runs (pre-copy)?  Soft-dirty cannot:
+ * its epoch starts for the whole process at once.
+ */
+int sp_track_atomic(void);
 /* Follow [start, end) from now on (inside mappings; uffd-wp registers). */
 int sp_track_register(uint64_t start, uint64_t end);
 
 /*
  * Report every page of [start, end) (followed since the last epoch) as
  * runs of equal PAGE_IS_* categories (WRITTEN, PRESENT, SWAPPED, PFNZERO)
- * to @fn, in address order.  uffd-wp protects the pages again here
- * (@fn NULL: only that).  Stops at @fn's first non-zero return, which
+ * to @fn, in address order (the module reports only the written runs).
+ * uffd-wp protects the pages again here and the module clears their dirty
+ * bits (@fn NULL: only that).  Stops at @fn's first non-zero return, which
  * it returns.
  */
 typedef int (*sp_track_fn)(void *arg, uint64_t start, uint64_t end,

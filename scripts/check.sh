@@ -58,6 +58,8 @@ host_ksft() {	# host_ksft NAME: a kselftest-harness program run on the host
 		auto soft-dirty
 	scripts/vm-test.sh 6.1 "$build" device --module selftests/device-vm.sh "$build"
 	scripts/vm-test.sh 6.12 "$build" device --module selftests/device-vm.sh "$build"
+	scripts/vm-test.sh 6.1 "$build" modrt --module selftests/module-rt-vm.sh "$build"
+	scripts/vm-test.sh 6.12 "$build" modrt --module selftests/module-rt-vm.sh "$build"
 	scripts/vm-test.sh 6.12 "$build" eio selftests/eio-vm.sh "$build"
 	scripts/vm-selftest.sh 6.1
 	for series in $(scripts/kernels.sh series); do

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # The split-process runtime on the host, as TAP: programs run under
 # splitckpt-run are checkpointed, killed, restarted, and check their own
-# state (selftests/rt/*.c).  Usage: rt-suite.sh BUILD
+# state (selftests/rt/*.c).  Usage: rt-suite.sh BUILD [TEST...], where a
+# TEST is a function name below (once, running, incremental, ...): only
+# those run.
 set -uo pipefail
 
 build=$(cd "${1:?usage: rt-suite.sh BUILD}" && pwd)
@@ -13,11 +15,14 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/splitckpt-rt.XXXXXX")
 # shellcheck source=scripts/tap.sh
 . "$top/scripts/tap.sh"
 tap_prefix="runtime: "
+shift
+tap_only="$*"
 pids=()
 
 cleanup() {
 	local p
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+	# Tests run in subshells (tap_run): their victims are listed in a file.
+	for p in "${pids[@]}" $(cat "$work/pids" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
 	if [ "$tap_failed" = 0 ]; then rm -rf "$work"; else echo "# logs kept in $work"; fi
 }
 trap cleanup EXIT
@@ -30,6 +35,7 @@ start() {
 	"$bin/splitckpt-run" --dir "$img" -- "$vic/$name" "$@" > "$out" 2> "$out.err" &
 	pid=$!
 	pids+=("$pid")
+	echo "$pid" >> "$work/pids"
 	for i in $(seq 1200); do
 		grep -q '^READY' "$out" && return 0
 		kill -0 "$pid" 2>/dev/null || break
@@ -88,7 +94,8 @@ tap_run "signals: handlers, blocked and pending signals, sigaltstack" once signa
 tap_run "an interval timer and a POSIX timer keep firing" once timers
 mkdir -p "$work/files"
 tap_run "files mid-read, mid-write, O_APPEND, FD_CLOEXEC" once files -d "$work/files"
-tap_run "malloc/mmap/munmap/mremap churn before and after" once churn
+churn() { once churn; }
+tap_run "malloc/mmap/munmap/mremap churn before and after" churn
 
 vanished() {
 	img=$work/vanished.img
@@ -235,8 +242,9 @@ data_bytes() {	# data_bytes GEN
 }
 
 incremental() {
-	local s g d size lo hi
+	local s g d size lo hi tracker
 	img=$work/incr.img
+	tracker=$("$bin/splitckpt" status | sed -n 's/^tracker *//p')
 	start incr "$work/incr.out" || return 1
 	"$bin/splitckpt" checkpoint "$pid" --dir "$img" > "$work/i0.out" 2>&1 ||
 		{ fail "checkpoint 1" "$work/i0.out"; return 1; }
@@ -254,6 +262,9 @@ incremental() {
 		size=$(data_bytes $((s + 1)))
 		lo=$((d * 4096))
 		hi=$((d * 4096 * 101 / 100 + 32768))
+		# Step 3 maps over part of a mapping: the module reports the
+		# present pages of the 2 MiB blocks around the split (uapi).
+		[ "$tracker" = module ] && [ $s = 3 ] && hi=$((hi + 4 * 1048576))
 		echo "# generation $((s + 1)): $size bytes of data for $d changed pages"
 		[ -n "$size" ] && [ "$size" -ge "$lo" ] && [ "$size" -le "$hi" ] ||
 			{ fail "generation $((s + 1)): $size bytes, not within [$lo, $hi]"; return 1; }
@@ -291,8 +302,10 @@ json() {
 			python3 -m json.tool "$work/j.out" > /dev/null ||
 			{ fail "splitckpt $c --json" "$work/j.out"; return 1; }
 	done
+	# A file, not <(...): guests may have no /dev/fd.
+	"$bin/splitckpt" list "$img" --json > "$work/list.json"
 	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert [g["generation"] for g in d] == [5, 6] and d[1]["parent"] == 5' \
-		<("$bin/splitckpt" list "$img" --json) || { fail "list --json content"; return 1; }
+		"$work/list.json" || { fail "list --json content" "$work/list.json"; return 1; }
 }
 tap_run "--json output parses and says what the text says" json
 

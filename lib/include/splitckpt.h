@@ -26,6 +26,36 @@ int sp_kmod_open(void);
 int sp_kmod_get_info(int fd, struct splitckpt_info *info);
 
 /*
+ * Track the address space of @pid (0: the caller) with the file @fd; the
+ * tracking ends when @fd is closed.  Errors: -EPERM, -ESRCH, -EBUSY
+ * (somebody else tracks it), -EISCONN.
+ */
+int sp_kmod_attach(int fd, pid_t pid);
+
+/*
+ * Report, and unless @flags has SPLITCKPT_SCAN_REPORT_ONLY clear, the dirty
+ * pages of [@start, @end) into @vec (@len entries, at most
+ * SPLITCKPT_SCAN_MAX_VEC used).  Returns the number of ranges written and
+ * stores in *@walk_end where the scan stopped (@end unless @vec filled up).
+ * Errors: -ENOTCONN, -ESRCH, -EINVAL.
+ */
+int sp_kmod_dirty_scan(int fd, uint64_t start, uint64_t end, unsigned int flags,
+		       struct splitckpt_range *vec, unsigned int len,
+		       uint64_t *walk_end);
+
+/* Set and clear SPLITCKPT_TAG_* bits on the mapped pages of [@start, @end). */
+int sp_kmod_tag_set(int fd, uint64_t start, uint64_t end, uint64_t set,
+		    uint64_t clear);
+
+/*
+ * The tagged ranges of [@start, @end) into @vec (@len entries); returns how
+ * many were written and stores in *@walk_end where the listing stopped.
+ */
+int sp_kmod_tag_query(int fd, uint64_t start, uint64_t end,
+		      struct splitckpt_tag_range *vec, unsigned int len,
+		      uint64_t *walk_end);
+
+/*
  * Ask the registered agent for a checkpoint of @pid (0: the caller) and wait
  * until it completes.  @flags are SPLITCKPT_REQ_* bits; @dir is the image
  * directory, or NULL for the agent's default.  On success returns 0 and

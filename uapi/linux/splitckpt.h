@@ -144,7 +144,9 @@ struct splitckpt_range {
  * - pages whose mapping changed (MADV_DONTNEED, munmap and mmap again,
  *   mremap, swap-out, migration, KSM, MADV_FREE, fork) since the last
  *   clear, as wide as the kernel announced the change (at worst the
- *   2 MiB-aligned block around it for munmap);
+ *   2 MiB-aligned block around it: munmap, and any split of a mapping at
+ *   an address that is not 2 MiB aligned, as mmap over part of a mapping
+ *   or mprotect of part of it do, report the present pages of that block);
  * - pages pinned for DMA (io_uring fixed buffers, RDMA), at every scan;
  * - hugetlb, VM_PFNMAP and VM_IO mappings, swapped or migrating huge pages
  *   and DAX mappings: always, whole;
@@ -152,7 +154,8 @@ struct splitckpt_range {
  *   inside [@start, @end) is reported but not cleared.
  * Writes made by the kernel on the target's behalf through a pin that was
  * both taken and released between two scans (process_vm_writev, O_DIRECT
- * reads) are not seen.
+ * reads) are seen in private anonymous memory, whose folio the kernel
+ * marks dirty when it lets go of the pin; elsewhere they are not.
  *
  * Errors: -ENOTCONN before ATTACH; -ESRCH once the target's address space
  * is gone; -EINVAL for unaligned or empty ranges.
