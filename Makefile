@@ -34,7 +34,7 @@ LIB	:= $(BUILD)/lib/libsplitckpt.a
 RT_SRCS	:= lib/run.c lib/loader.c lib/band.c lib/memtrap.c lib/freeze.c \
 	   lib/ckpt.c lib/restore.c lib/ctl.c
 BINS	:= $(BUILD)/bin/splitckpt $(BUILD)/bin/splitckpt-run
-LDLIBS	+= -luring -lxxhash
+LDLIBS	+= -luring -lxxhash -lzstd
 
 # splitckptd, the agent, and the client side of its socket.
 AGENTD_SRCS := agent/daemon.c agent/config.c agent/log.c agent/server.c \

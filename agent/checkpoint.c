@@ -27,11 +27,14 @@ int cmd_checkpoint(int argc, char **argv)
 		{ "dir", required_argument, NULL, 'd' },
 		{ "kill", no_argument, NULL, 'k' },
 		{ "full", no_argument, NULL, 'f' },
+		{ "compress", optional_argument, NULL, 'z' },
 		{ "via", required_argument, NULL, 'v' },
+		{ "precopy", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct sp_ctl_request req;
 	struct sp_ctl_reply rep;
+	unsigned long n;
 	char *end;
 	long pid;
 	int c, r, pidfd, via = SP_VIA_AUTO;
@@ -54,10 +57,36 @@ int cmd_checkpoint(int argc, char **argv)
 		case 'f':
 			req.flags |= SP_CTL_FULL;
 			break;
+		case 'z': {
+			unsigned long level = 3;	/* --compress alone */
+
+			errno = 0;
+			if (optarg)
+				level = strtoul(optarg, &end, 10);
+			if (optarg && (errno || *end || end == optarg || level > SP_COMPRESS_MAX)) {
+				fprintf(stderr, "splitckpt: checkpoint: --compress=%s: "
+					"a zstd level from 1 to %d (0: off)\n", optarg,
+					SP_COMPRESS_MAX);
+				return EXIT_USAGE;
+			}
+			req.compress = level;
+			break;
+		}
 		case 'v':
 			via = sp_via_parse(optarg);
 			if (via < 0)
 				goto usage;
+			break;
+		case 'P':
+			errno = 0;
+			n = strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg || n > SP_PRECOPY_MAX) {
+				fprintf(stderr, "splitckpt: checkpoint: --precopy %s: "
+					"a number of passes from 0 to %d\n", optarg,
+					SP_PRECOPY_MAX);
+				return EXIT_USAGE;
+			}
+			req.precopy = n;
 			break;
 		default:
 			goto usage;
@@ -87,20 +116,32 @@ int cmd_checkpoint(int argc, char **argv)
 			rep.msg[0] ? rep.msg : strerror(-rep.status));
 		return EXIT_FAIL;
 	}
+	if (req.precopy && !rep.precopy && !rep.brief)
+		fprintf(stderr, "splitckpt: checkpoint: no pre-copy: the program's "
+			"dirty-page tracker cannot do it (see splitckpt status)\n");
 	if (cli_json) {
 		printf("{\"generation\": %llu, \"parent\": %llu, \"dir\": ",
 		       (unsigned long long)rep.generation, (unsigned long long)rep.parent);
 		json_str(rep.msg);
-		printf(", \"bytes\": %llu, \"total_ns\": %llu, \"freeze_ns\": %llu}\n",
+		printf(", \"bytes\": %llu, \"total_ns\": %llu, \"freeze_ns\": %llu, "
+		       "\"stopped_ns\": %llu, \"precopy_passes\": %u, \"precopy_bytes\": %llu, "
+		       "\"stopped_bytes\": %llu}\n",
 		       (unsigned long long)rep.bytes, (unsigned long long)rep.total_ns,
-		       (unsigned long long)rep.freeze_ns);
+		       (unsigned long long)rep.freeze_ns, (unsigned long long)rep.stopped_ns,
+		       rep.precopy, (unsigned long long)rep.precopy_bytes,
+		       (unsigned long long)rep.stopped_bytes);
 	} else if (rep.brief) {
 		printf("generation %llu in %s (through /dev/splitckpt)\n",
 		       (unsigned long long)rep.generation, rep.msg);
 	} else {
-		printf("generation %llu in %s: %.1f MiB in %.3f s, threads stopped in %.3f ms",
-		       (unsigned long long)rep.generation, rep.msg, rep.bytes / 1048576.0,
-		       rep.total_ns / 1e9, rep.freeze_ns / 1e6);
+		printf("generation %llu in %s: %.1f MiB in %.3f s, threads stopped in %.3f ms,"
+		       " paused %.3f ms", (unsigned long long)rep.generation, rep.msg,
+		       rep.bytes / 1048576.0, rep.total_ns / 1e9, rep.freeze_ns / 1e6,
+		       rep.stopped_ns / 1e6);
+		if (rep.precopy)
+			printf(", pre-copy %u passes (%.1f MiB), %.1f MiB while paused",
+			       rep.precopy, rep.precopy_bytes / 1048576.0,
+			       rep.stopped_bytes / 1048576.0);
 		if (rep.parent)
 			printf(", incremental over generation %llu",
 			       (unsigned long long)rep.parent);
@@ -119,7 +160,7 @@ int cmd_checkpoint(int argc, char **argv)
 	return 0;
 usage:
 	fprintf(stderr, "usage: splitckpt checkpoint PID [--dir DIR] [--kill] [--full]"
-		" [--via auto|device|agent|direct]\n");
+		" [--compress[=LEVEL]] [--precopy N] [--via auto|device|agent|direct]\n");
 	return EXIT_USAGE;
 }
 

@@ -4,8 +4,9 @@
  *
  *   splitckpt info                                   what the loaded module supports
  *   splitckpt status                                 module and dirty-page trackers
- *   splitckpt checkpoint PID [--dir DIR] [--kill] [--full]
- *                            [--via auto|device|agent|direct]  write a generation
+ *   splitckpt checkpoint PID [--dir DIR] [--kill] [--full] [--precopy N]
+ *                            [--compress[=LEVEL]] [--via auto|device|agent|direct]
+ *                                                    write a generation
  *   splitckpt restart DIR [--generation N] [--interval SEC] [--fallback]
  *                                                    run it again
  *   splitckpt list DIR                               the generations
@@ -30,8 +31,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: splitckpt info\n"
 		   "       splitckpt status\n"
-		   "       splitckpt checkpoint PID [--dir DIR] [--kill] [--full]\n"
-		   "                            [--via auto|device|agent|direct]\n"
+		   "       splitckpt checkpoint PID [--dir DIR] [--kill] [--full] [--precopy N]\n"
+		   "                            [--compress[=LEVEL]] [--via auto|device|agent|direct]\n"
 		   "       splitckpt restart DIR [--generation N] [--interval SEC] [--fallback]\n"
 		   "       splitckpt list DIR\n"
 		   "       splitckpt show DIR [--generation N]\n"

@@ -25,7 +25,7 @@ const char *cli_img_error(int r)
 	case -EBADMSG:
 		return "not a valid splitckpt image (bad magic, checksum or structure)";
 	case -EPROTONOSUPPORT:
-		return "image format version not supported by this tool";
+		return "image format version (or a feature it uses) not supported by this tool";
 	case -ESTALE:
 		return "not the generation the newer ones were written against";
 	}
@@ -116,6 +116,26 @@ static void vma_bytes(const struct sp_img *img, const struct splitckpt_img_vma *
 	}
 }
 
+/* Bytes of memory in PAGES records, and the bytes they take in the file. */
+static void data_bytes(const struct sp_img *img, uint64_t *raw, uint64_t *stored,
+		       unsigned int *compressed)
+{
+	const struct splitckpt_img_rec *r;
+	uint64_t s;
+
+	*raw = *stored = 0;
+	*compressed = 0;
+	for (r = sp_img_next(img, NULL); r; r = sp_img_next(img, r)) {
+		const struct splitckpt_img_pages *p = (const void *)r;
+
+		if (r->type != SPLITCKPT_REC_PAGES)
+			continue;
+		*compressed += sp_img_pages_stored(p, &s) == SPLITCKPT_PAGES_ZSTD;
+		*raw += p->len;
+		*stored += s;
+	}
+}
+
 static void show_vma(const struct sp_img *img, const struct splitckpt_img_vma *v)
 {
 	uint64_t saved, zeroed;
@@ -146,7 +166,8 @@ static void show(const struct sp_img *img)
 	const struct splitckpt_img_rec *r;
 	time_t t = h->created_ns / 1000000000;
 	char when[64], set[256];
-	uint64_t pages = 0;
+	uint64_t pages = 0, raw, stored;
+	unsigned int nz;
 
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
 	if (h->parent)
@@ -157,6 +178,13 @@ static void show(const struct sp_img *img)
 		       (uint64_t)h->generation, when);
 	printf("  format version %u, page size %u, %" PRIu64 " bytes of page data, %u records\n",
 	       h->version, h->page_size, (uint64_t)h->data_size, h->nr_records);
+	data_bytes(img, &raw, &stored, &nz);
+	if (h->flags & SPLITCKPT_IMG_F_ZSTD)
+		printf("  compressed (zstd): %" PRIu64 " bytes stored for %" PRIu64
+		       " bytes of memory (%.1f %%), %u records compressed\n",
+		       stored, raw, raw ? 100.0 * stored / raw : 100.0, nz);
+	else
+		printf("  not compressed\n");
 	for (r = sp_img_next(img, NULL); r; r = sp_img_next(img, r)) {
 		const struct splitckpt_img_process *p = (const void *)r;
 		const char *cwd = (const char *)(p + 1);
@@ -239,12 +267,18 @@ static void show_json(const struct sp_img *img)
 	const struct splitckpt_img_header *h = sp_img_header(img);
 	const struct splitckpt_img_rec *r;
 	const char *sep = "";
+	uint64_t raw, stored;
+	unsigned int nz;
 
 	printf("{\"generation\": %" PRIu64 ", \"parent\": %" PRIu64
 	       ", \"created_ns\": %" PRIu64 ", \"format_version\": %u"
 	       ", \"data_bytes\": %" PRIu64 ", \"records\": %u",
 	       (uint64_t)h->generation, (uint64_t)h->parent, (uint64_t)h->created_ns,
 	       h->version, (uint64_t)h->data_size, h->nr_records);
+	data_bytes(img, &raw, &stored, &nz);
+	printf(", \"compression\": \"%s\", \"memory_bytes\": %" PRIu64
+	       ", \"stored_bytes\": %" PRIu64 ", \"compressed_records\": %u",
+	       h->flags & SPLITCKPT_IMG_F_ZSTD ? "zstd" : "none", raw, stored, nz);
 	for (r = sp_img_next(img, NULL); r; r = sp_img_next(img, r)) {
 		const struct splitckpt_img_process *p = (const void *)r;
 		const char *cwd = (const char *)(p + 1);

@@ -140,17 +140,21 @@ int sp_checkpoint_request(int via, int pid, const struct sp_ctl_request *req,
 			  struct sp_ctl_reply *reply)
 {
 	const char *path = sp_agent_socket();
-	int fd, r;
+	int fd, r, local;
 
 	if (via == SP_VIA_DIRECT)
 		return sp_ctl_request(pid, req, reply);
-	/* --kill needs the program itself: the device does not carry it. */
-	if (via == SP_VIA_DEVICE && (req->flags & SP_CTL_KILL)) {
-		fail(reply, -EOPNOTSUPP, "--kill does not go through /dev/%s",
+	/*
+	 * --kill needs the program itself, and the device carries neither
+	 * the number of pre-copy passes nor the compression level.
+	 */
+	local = (req->flags & SP_CTL_KILL) || req->precopy || req->compress;
+	if (via == SP_VIA_DEVICE && local) {
+		fail(reply, -EOPNOTSUPP, "--kill, --precopy and --compress do not go through /dev/%s",
 		     SPLITCKPT_DEVICE_NAME);
 		return 0;
 	}
-	if (via == SP_VIA_DEVICE || (via == SP_VIA_AUTO && !(req->flags & SP_CTL_KILL))) {
+	if (via == SP_VIA_DEVICE || (via == SP_VIA_AUTO && !local)) {
 		r = device_request(pid, req, reply);
 		if (!r)
 			return 0;

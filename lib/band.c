@@ -52,9 +52,50 @@ static size_t band_first_after(uint64_t addr)
 	return lo;
 }
 
+#define NR_TOUCHED	(sizeof(sp_band.touched) / sizeof(sp_band.touched[0]))
+
+void sp_band_touch(uint64_t start, uint64_t end)
+{
+	uint32_t i, n = sp_band.nr_touched;
+
+	if (!sp_band.watch || start >= end || n > NR_TOUCHED)
+		return;
+	/* The same ranges change again and again: widen one that meets it. */
+	for (i = 0; i < n; i++) {
+		struct sp_extent *t = &sp_band.touched[i];
+
+		if (t->start <= end && t->end >= start) {
+			if (start < t->start)
+				t->start = start;
+			if (end > t->end)
+				t->end = end;
+			return;
+		}
+	}
+	if (n < NR_TOUCHED) {
+		sp_band.touched[n].start = start;
+		sp_band.touched[n].end = end;
+	}
+	sp_band.nr_touched = n + 1;
+}
+
+int sp_band_touched(uint64_t start, uint64_t end)
+{
+	uint32_t i, n = sp_band.nr_touched;
+
+	if (n > NR_TOUCHED)
+		return 1;
+	for (i = 0; i < n; i++)
+		if (sp_band.touched[i].start < end && sp_band.touched[i].end > start)
+			return 1;
+	return 0;
+}
+
 int sp_band_remove(uint64_t start, uint64_t end)
 {
 	size_t i = band_first_after(start);
+
+	sp_band_touch(start, end);
 
 	while (i < sp_band.n && sp_band.v[i].start < end) {
 		struct sp_extent *e = &sp_band.v[i];

@@ -48,6 +48,14 @@ struct sp_band {
 	 */
 	uint32_t nr_discard;
 	struct sp_extent discard[16];
+	/*
+	 * While @watch is set (pre-copy), every range the upper half maps,
+	 * unmaps, moves or discards (all of them when nr_touched exceeds the
+	 * array): what was copied there may not be what is there now.
+	 */
+	uint32_t watch;
+	uint32_t nr_touched;
+	struct sp_extent touched[32];
 };
 
 extern struct sp_band sp_band;
@@ -82,6 +90,10 @@ int sp_band_overlaps(uint64_t start, uint64_t end);
 int sp_band_free(uint64_t start, uint64_t end);
 /* A free range of @len bytes aligned to @align in the band, or 0. */
 uint64_t sp_band_find(uint64_t len, uint64_t align);
+/* Note [start, end) in sp_band.touched if watched. */
+void sp_band_touch(uint64_t start, uint64_t end);
+/* Does [start, end) meet a touched range? */
+int sp_band_touched(uint64_t start, uint64_t end);
 /* Forget everything (a new process image). */
 void sp_band_reset(void);
 

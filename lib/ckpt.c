@@ -17,12 +17,14 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/time.h>
 #include <time.h>
 
 #include "band.h"
 #include "image.h"
 #include "track.h"
+#include "ranges.h"
 #include "raw.h"
 #include "runtime.h"
 
@@ -46,7 +48,24 @@ struct ckpt {
 	int nr_threads;
 	int *fds;
 	int nr_fds;
+	int own_fds[4];		/* ours, opened before the program stopped */
+	/*
+	 * Pre-copy (precopy()): the program runs while @running is set, and
+	 * memory is read with process_vm_readv() into @bounce.  What was
+	 * copied is in @pre_inc (the changes since the parent) or @pre_whole
+	 * (everything); @redo could not be read and is saved whole later.
+	 */
+	int running;
+	char *bounce;
+	struct sp_ranges pre_inc, pre_whole, redo;
+	uint64_t pre_bytes;
+	uint64_t stopped_bytes;	/* copied in the final pass */
+	unsigned int passes;
 };
+
+#define PRE_INC		1
+#define PRE_WHOLE	2
+#define PRE_VOID	(-1)
 
 static int fail(struct ckpt *c, int r, const char *fmt, ...)
 {
@@ -177,6 +196,37 @@ static int save_threads(struct ckpt *c, uint64_t *tid_offset)
 	return 0;
 }
 
+/*
+ * Copy [s, e) into the image.  While the program runs, a page it unmaps
+ * or protects meanwhile must fail the read, not the process: the range
+ * goes to @redo instead.
+ */
+static int copy_run(struct ckpt *c, uint64_t s, uint64_t e, unsigned int flags)
+{
+	int r = 0;
+
+	if (!c->running) {
+		c->stopped_bytes += e - s;
+		r = sp_imgw_memory(c->w, s, e - s, flags);
+		return r ? fail(c, r, "saving memory at %#" PRIx64, s) : 0;
+	}
+	while (!r && s < e) {
+		uint64_t n = e - s < SPLITCKPT_IMG_MAX_RUN ? e - s : SPLITCKPT_IMG_MAX_RUN;
+		struct iovec local = { c->bounce, n }, remote = { (void *)s, n };
+
+		if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) != (ssize_t)n) {
+			r = sp_ranges_add(&c->redo, s, s + n);
+		} else {
+			r = sp_imgw_bytes(c->w, s, c->bounce, n, flags);
+			c->pre_bytes += n;
+		}
+		if (r)
+			return fail(c, r, "saving memory at %#" PRIx64, s);
+		s += n;
+	}
+	return 0;
+}
+
 /* Save the pages of [s, e) that hold data. */
 static int save_pages(struct ckpt *c, uint64_t s, uint64_t e, int all)
 {
@@ -206,19 +256,14 @@ static int save_pages(struct ckpt *c, uint64_t s, uint64_t e, int all)
 				continue;
 			}
 			if (run) {
-				r = sp_imgw_memory(c->w, run, a - run, 0);
+				r = copy_run(c, run, a, 0);
 				if (r)
-					return fail(c, r, "saving memory at %#" PRIx64, run);
+					return r;
 				run = 0;
 			}
 		}
 	}
-	if (run) {
-		r = sp_imgw_memory(c->w, run, a - run, 0);
-		if (r)
-			return fail(c, r, "saving memory at %#" PRIx64, run);
-	}
-	return 0;
+	return run ? copy_run(c, run, a, 0) : 0;
 }
 
 static int shm_attached(uint64_t s, uint64_t e)
@@ -283,13 +328,14 @@ static int save_changed(void *arg, uint64_t s, uint64_t e, uint64_t cat)
 		/*
 		 * Discarded since (MADV_DONTNEED), or the zero page read in:
 		 * zero.  In a file mapping an empty entry is the file's page,
-		 * unchanged (discarding one makes the mapping saved whole).
+		 * unchanged (discarding one makes the mapping saved whole; while
+		 * the program runs, it is saved whole when stopped).
 		 */
 		if (c->vma_file)
-			return 0;
+			return c->running ? sp_ranges_add(&c->redo, s, e) : 0;
 		r = sp_imgw_zero(c->w, s, e - s);
 	} else {
-		r = sp_imgw_memory(c->w, s, e - s, SP_IMGW_MARK_ZERO);
+		return copy_run(c, s, e, SP_IMGW_MARK_ZERO);
 	}
 	return r ? fail(c, r, "saving memory at %#" PRIx64, s) : 0;
 }
@@ -316,6 +362,36 @@ static int track_vma(struct ckpt *c, uint64_t s, uint64_t e, int tracked)
 	return 0;
 }
 
+/*
+ * Must [s, e) be saved whole although it is tracked?  Discards the tracker
+ * cannot see: in a file mapping they bring the file's pages back.
+ */
+static int untrackable(uint32_t vma_flags, uint64_t s, uint64_t e)
+{
+	return discarded(s, e) &&
+	       ((vma_flags & SPLITCKPT_VMA_FILE) || (sp_band.nr_discard > NR_DISCARD &&
+		sp_track_backend() == SP_TRACK_SOFT_DIRTY));
+}
+
+/*
+ * What pre-copy left of [s, e) for the final pass: 0 (nothing), PRE_INC or
+ * PRE_WHOLE (copied, and the tracker has the changes since), or PRE_VOID
+ * (something was copied, but it cannot be built on: saved whole again).
+ */
+static int pre_state(struct ckpt *c, uint64_t s, uint64_t e, int tracked)
+{
+	uint64_t inc = sp_ranges_covered(&c->pre_inc, s, e);
+	uint64_t whole = sp_ranges_covered(&c->pre_whole, s, e);
+
+	if (sp_band_touched(s, e) || sp_ranges_covered(&c->redo, s, e))
+		return PRE_VOID;
+	if (!inc && !whole)
+		return 0;
+	if (!tracked)
+		return PRE_VOID;
+	return inc == e - s ? PRE_INC : whole == e - s ? PRE_WHOLE : PRE_VOID;
+}
+
 static int save_vma(struct ckpt *c, uint64_t s, uint64_t e, const char *perms,
 		    uint64_t pgoff, const char *path, uint32_t madv, int tracked)
 {
@@ -327,7 +403,7 @@ static int save_vma(struct ckpt *c, uint64_t s, uint64_t e, const char *perms,
 	};
 	const char *strs[1] = { path };
 	int deleted = strstr(path, " (deleted)") != NULL;
-	int r, unreadable, changes = 0;
+	int r, unreadable, changes = 0, pre;
 
 	v.prot = (perms[0] == 'r' ? PROT_READ : 0) |
 		 (perms[1] == 'w' ? PROT_WRITE : 0) |
@@ -347,21 +423,28 @@ static int save_vma(struct ckpt *c, uint64_t s, uint64_t e, const char *perms,
 	    (v.flags & SPLITCKPT_VMA_FILE) && !deleted &&
 	    strncmp(path, "/memfd:", 7))
 		v.flags |= SPLITCKPT_VMA_REMAP;
+	pre = pre_state(c, s, e, tracked);
+	if (pre > 0 && untrackable(v.flags, s, e))
+		pre = PRE_VOID;
+	if (pre == PRE_VOID) {
+		/* Drop what pre-copy wrote; the tracker's epoch is not the parent's. */
+		r = sp_imgw_forget(c->w, s, e - s);
+		if (r)
+			return fail(c, r, "saving memory at %#" PRIx64, s);
+		tracked = 0;
+	}
 	/*
 	 * Shared memory may be written by other processes, which no tracker
-	 * here sees: always saved whole.
+	 * here sees: always saved whole.  After pre-copy, the changes since
+	 * it are saved.
 	 */
-	if ((v.flags & SPLITCKPT_VMA_PRIVATE) && !(v.flags & SPLITCKPT_VMA_SYSV))
+	if (pre > 0)
+		changes = 1;
+	else if ((v.flags & SPLITCKPT_VMA_PRIVATE) && !(v.flags & SPLITCKPT_VMA_SYSV))
 		changes = track_vma(c, s, e, tracked);
-	/*
-	 * Discarded pages of a file mapping are the file's again: unseen.
-	 * Soft-dirty needs to know where anonymous memory was discarded.
-	 */
-	if (changes && discarded(s, e) &&
-	    ((v.flags & SPLITCKPT_VMA_FILE) || (sp_band.nr_discard > NR_DISCARD &&
-	     sp_track_backend() == SP_TRACK_SOFT_DIRTY)))
+	if (changes && pre <= 0 && untrackable(v.flags, s, e))
 		changes = 0;
-	if (!changes)
+	if (!changes || pre == PRE_WHOLE)
 		v.flags |= SPLITCKPT_VMA_WHOLE;
 	v.path_len = strlen(path);
 	r = put_record(c, &v, sizeof(v), strs, 1);
@@ -524,6 +607,146 @@ static int save_memory(struct ckpt *c)
 	return r;
 }
 
+/* The tracker's changes of [s, e) while the program runs. */
+static int scan_running(struct ckpt *c, uint64_t s, uint64_t e)
+{
+	int r = sp_track_scan(s, e, save_changed, c);
+
+	/* Writing failed, or the range changed under the scan: redo it. */
+	if (r && !*c->msg)
+		r = sp_ranges_add(&c->redo, s, e);
+	return r;
+}
+
+/*
+ * Pre-copy [s, e) of mapping @m.  The first pass copies what a generation
+ * would save (the changes since the parent where the tracker has them,
+ * else everything) after clearing the tracker there; each later pass
+ * copies what the tracker saw written since.
+ */
+static int precopy_part(struct ckpt *c, const struct mapping *m, uint64_t s,
+			uint64_t e, int first)
+{
+	int file = m->path[0] == '/', r;
+
+	c->vma_file = file;
+	if (!first)
+		return sp_ranges_covered(&c->pre_inc, s, e) == e - s ||
+		       sp_ranges_covered(&c->pre_whole, s, e) == e - s ?
+		       scan_running(c, s, e) : 0;
+	if (untrackable(file ? SPLITCKPT_VMA_FILE : 0, s, e))
+		return 0;
+	if (c->incremental && m->tracked) {
+		r = sp_ranges_add(&c->pre_inc, s, e);
+		return r ? r : scan_running(c, s, e);
+	}
+	/* Claimed first: once registered, it looks tracked since the parent. */
+	r = sp_ranges_add(&c->pre_whole, s, e);
+	if (r)
+		return r;
+	if ((!m->tracked && sp_track_register(s, e)) || sp_track_scan(s, e, NULL, NULL))
+		return sp_ranges_add(&c->redo, s, e);
+	return save_pages(c, s, e, file);
+}
+
+struct pre_list {
+	const struct mapping *m;
+	struct pre_part {
+		uint64_t s, e;
+		const struct mapping *m;
+	} *v;
+	size_t n, cap;
+};
+
+static long list_part(void *arg, uint64_t s, uint64_t e)
+{
+	struct pre_list *l = arg;
+
+	if (shm_attached(s, e) || sp_band_touched(s, e))
+		return 0;
+	if (l->n == l->cap) {
+		struct pre_part *nv = realloc(l->v, (l->cap = l->cap * 2 + 64) * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		l->v = nv;
+	}
+	l->v[l->n++] = (struct pre_part){ s, e, l->m };
+	return 0;
+}
+
+/* One pass over the upper half's private, readable memory. */
+static int precopy_pass(struct ckpt *c, int first)
+{
+	struct pre_list l = { 0 };
+	struct mapping *v;
+	size_t n, i;
+	long r;
+
+	/* The list of mappings holds still while it is read. */
+	sp_raw_lock(&sp_band.lock);
+	r = read_mappings(c, &v, &n);
+	for (i = 0; !r && i < n; i++) {
+		if (v[i].perms[0] != 'r' || v[i].perms[3] != 'p')
+			continue;
+		l.m = &v[i];
+		r = sp_band_each(v[i].start, v[i].end, list_part, &l);
+	}
+	sp_raw_unlock(&sp_band.lock);
+	if (r && !*c->msg)
+		fail(c, r, "listing the memory to pre-copy");
+	for (i = 0; !r && i < l.n; i++)
+		r = precopy_part(c, l.v[i].m, l.v[i].s, l.v[i].e, first);
+	if (r && !*c->msg)
+		fail(c, r, "pre-copying memory");
+	for (i = 0; i < n; i++)
+		free(v[i].path);
+	free(v);
+	free(l.v);
+	return r;
+}
+
+/*
+ * Pre-copy (--precopy N): up to @passes passes while the program runs,
+ * stopping early once a pass copies less than a sixteenth of the one
+ * before.  The trap handler notes what the program maps, unmaps or
+ * discards meanwhile (sp_band.touched); the final pass saves those ranges
+ * whole again, and the image keeps only the newest copy of each page
+ * (sp_imgw_forget(), later records win).  Needs a tracker that reports
+ * and clears each page at once: not soft-dirty.
+ */
+static int precopy(struct ckpt *c, unsigned int passes)
+{
+	uint64_t before = 0;
+	int r = 0;
+
+	if (!passes || !sp_track_atomic())
+		return 0;
+	c->bounce = malloc(SPLITCKPT_IMG_MAX_RUN);
+	if (!c->bounce)
+		return fail(c, -ENOMEM, "pre-copy");
+	sp_raw_lock(&sp_band.lock);
+	sp_band.watch = 1;
+	sp_band.nr_touched = 0;
+	sp_raw_unlock(&sp_band.lock);
+	c->running = 1;
+	while (!r && c->passes < passes) {
+		uint64_t bytes = c->pre_bytes;
+
+		r = precopy_pass(c, !c->passes);
+		if (!c->passes++) {
+			sp_ranges_norm(&c->pre_inc);
+			sp_ranges_norm(&c->pre_whole);
+		} else if ((c->pre_bytes - bytes) * 16 < before) {
+			break;
+		}
+		before = c->pre_bytes - bytes;
+	}
+	c->running = 0;
+	sp_ranges_norm(&c->redo);
+	return r;
+}
+
 static int save_signals(struct ckpt *c)
 {
 	struct itimerval it;
@@ -643,7 +866,17 @@ static int lh_fd(int fd)
 	return 0;
 }
 
-/* The upper half's descriptors: everything open before we opened any. */
+static int own_fd(const struct ckpt *c, int fd)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(c->own_fds) / sizeof(c->own_fds[0]); i++)
+		if (c->own_fds[i] == fd)
+			return 1;
+	return 0;
+}
+
+/* The upper half's descriptors: all but the lower half's and ours. */
 static int list_fds(struct ckpt *c)
 {
 	DIR *d = opendir("/proc/self/fd");
@@ -658,7 +891,7 @@ static int list_fds(struct ckpt *c)
 		if (de->d_name[0] == '.')
 			continue;
 		fd = atoi(de->d_name);
-		if (fd == dirfd(d) || lh_fd(fd))
+		if (fd == dirfd(d) || lh_fd(fd) || own_fd(c, fd))
 			continue;
 		if (c->nr_fds == cap) {
 			int *n = realloc(c->fds, (cap = cap * 2 + 32) * sizeof(int));
@@ -872,12 +1105,11 @@ static int can_increment(int dfd, const char *dir)
 	return ok;
 }
 
-int sp_checkpoint(const char *dir, unsigned int flags, uint64_t *gen,
+int sp_checkpoint(const char *dir, const struct sp_ckpt_opts *o, uint64_t *gen,
 		  struct sp_ckpt_stats *st, char *msg, size_t msglen)
 {
-	uint64_t t0, created;
 	struct ckpt *c = calloc(1, sizeof(*c));
-	uint64_t tid_offset;
+	uint64_t t0, created, tid_offset;
 	int dfd = -1, r;
 
 	if (!c)
@@ -885,11 +1117,51 @@ int sp_checkpoint(const char *dir, unsigned int flags, uint64_t *gen,
 	c->msg = msg;
 	c->msglen = msglen;
 	c->pagemap = -1;
+	memset(c->own_fds, -1, sizeof(c->own_fds));
 	r = sp_mkdir_p(dir);
 	if (r) {
 		fail(c, r, "creating %s", dir);
 		goto out;
 	}
+	/* Opened while the program runs, out of the way of its descriptors. */
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		r = fail(c, -errno, "opening %s", dir);
+		goto out;
+	}
+	dfd = sp_fd_high(dfd);
+	c->pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (c->pagemap < 0) {
+		r = fail(c, -errno, "opening /proc/self/pagemap");
+		goto out;
+	}
+	c->pagemap = sp_fd_high(c->pagemap);
+	r = sp_imgw_open(dfd, &c->w);
+	if (r) {
+		fail(c, r, "starting a generation in %s", dir);
+		goto out;
+	}
+	r = sp_imgw_set_compress(c->w, o->compress);
+	if (r) {
+		fail(c, r, "compression level %u", o->compress);
+		goto out;
+	}
+	c->own_fds[0] = dfd;
+	c->own_fds[1] = c->pagemap;
+	sp_imgw_fds(c->w, c->own_fds + 2);
+	sp_tracker_start();	/* without one every generation is full */
+	c->incremental = !(o->flags & SP_CKPT_FULL) && can_increment(dfd, dir);
+	if (c->incremental) {
+		sp_imgw_set_parent(c->w, sp_lineage.gen, sp_lineage.created_ns);
+		st->parent = sp_lineage.gen;
+	}
+	/* From here on the tracker's state is only good with this generation. */
+	sp_lineage.gen = 0;
+	r = precopy(c, o->precopy);
+	st->precopy = c->passes;
+	st->precopy_bytes = c->pre_bytes;
+	if (r)
+		goto out;
 	t0 = mono_ns();
 	r = sp_freeze(c->threads, SP_MAX_THREADS, 10000);
 	st->freeze_ns = mono_ns() - t0;
@@ -900,35 +1172,11 @@ int sp_checkpoint(const char *dir, unsigned int flags, uint64_t *gen,
 	c->nr_threads = r;
 	/* Everything from here on runs with the upper half stopped. */
 	sp_raw_lock(&sp_band.lock);
-	r = list_fds(c);
-	if (r)
-		goto out_thaw;
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0) {
-		r = fail(c, -errno, "opening %s", dir);
-		goto out_thaw;
-	}
-	c->pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	if (c->pagemap < 0) {
-		r = fail(c, -errno, "opening /proc/self/pagemap");
-		goto out_thaw;
-	}
-	r = sp_imgw_open(dfd, &c->w);
-	if (r) {
-		fail(c, r, "starting a generation in %s", dir);
-		goto out_thaw;
-	}
-	sp_tracker_start();	/* without one every generation is full */
-	c->incremental = !(flags & SP_CKPT_FULL) && can_increment(dfd, dir);
-	if (c->incremental) {
-		sp_imgw_set_parent(c->w, sp_lineage.gen, sp_lineage.created_ns);
-		st->parent = sp_lineage.gen;
-	}
-	/* From here on the tracker's state is only good with this generation. */
-	sp_lineage.gen = 0;
 	created = real_ns();
 	sp_imgw_set_created(c->w, created);
-	r = save_threads(c, &tid_offset);
+	r = list_fds(c);
+	if (!r)
+		r = save_threads(c, &tid_offset);
 	if (!r)
 		r = save_process(c, dir, tid_offset);
 	if (!r)
@@ -947,11 +1195,23 @@ int sp_checkpoint(const char *dir, unsigned int flags, uint64_t *gen,
 			fail(c, r, "starting a new epoch of the %s tracker",
 			     sp_track_name(sp_track_backend()));
 	}
-	if (r) {
-		sp_imgw_abort(c->w);
-		goto out_thaw;
-	}
+	/*
+	 * All of the program is in the writer's buffers or on its way to the
+	 * file: it may go on while the generation is made durable.
+	 */
+	sp_band.watch = 0;
+	sp_band.nr_touched = 0;
+	sp_band.nr_discard = 0;	/* on failure the next generation is full */
+	put_back_queued(c);
+	sp_raw_unlock(&sp_band.lock);
+	if (o->flags & SP_CKPT_THAW)
+		sp_thaw();
+	st->stopped_ns = mono_ns() - t0;
+	st->stopped_bytes = c->stopped_bytes;
+	if (r)
+		goto out;
 	r = sp_imgw_commit(c->w, gen);
+	c->w = NULL;
 	if (r) {
 		fail(c, r, "committing the generation in %s", dir);
 	} else {
@@ -965,16 +1225,26 @@ int sp_checkpoint(const char *dir, unsigned int flags, uint64_t *gen,
 		sp_lineage.gen = *gen;
 		sp_lineage.created_ns = created;
 	}
-out_thaw:
-	/* The caller lets the threads go (or kills them): sp_thaw(). */
-	sp_band.nr_discard = 0;	/* on failure the next generation is full */
-	put_back_queued(c);
-	sp_raw_unlock(&sp_band.lock);
+	if (!(o->flags & SP_CKPT_THAW))
+		st->stopped_ns = mono_ns() - t0;
 out:
+	/* Without SP_CKPT_THAW the caller lets the threads go (or kills them). */
+	if (c->w)
+		sp_imgw_abort(c->w);
+	if (c->running || sp_band.watch) {
+		sp_raw_lock(&sp_band.lock);
+		sp_band.watch = 0;
+		sp_band.nr_touched = 0;
+		sp_raw_unlock(&sp_band.lock);
+	}
 	if (c->pagemap >= 0)
 		close(c->pagemap);
 	if (dfd >= 0)
 		close(dfd);
+	sp_ranges_free(&c->pre_inc);
+	sp_ranges_free(&c->pre_whole);
+	sp_ranges_free(&c->redo);
+	free(c->bounce);
 	free(c->fds);
 	free(c->queued);
 	free(c);

@@ -49,6 +49,7 @@ static void serve(int c)
 	struct sp_ctl_request req;
 	struct sp_ctl_reply rep;
 	struct sp_ckpt_stats st = { 0 };
+	struct sp_ckpt_opts opts = { 0 };
 	struct timespec t0, t1;
 	struct ucred cred;
 	socklen_t clen = sizeof(cred);
@@ -65,7 +66,8 @@ static void serve(int c)
 	memset(&req, 0, sizeof(req));
 	n = recv(c, &req, sizeof(req), 0);
 	if (n != sizeof(req) || req.size != sizeof(req) ||
-	    (req.flags & ~SP_CTL_FLAGS) || memchr(req.dir, 0, sizeof(req.dir)) == NULL ||
+	    (req.flags & ~SP_CTL_FLAGS) || req.precopy > SP_PRECOPY_MAX ||
+	    req.compress > SP_COMPRESS_MAX || memchr(req.dir, 0, sizeof(req.dir)) == NULL ||
 	    (req.dir[0] && req.dir[0] != '/')) {
 		rep.status = -EINVAL;
 		snprintf(rep.msg, sizeof(rep.msg), "malformed request");
@@ -74,12 +76,21 @@ static void serve(int c)
 	dir = req.dir[0] ? req.dir : sp_default_dir;
 	pthread_mutex_lock(&ckpt_lock);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	rep.status = sp_checkpoint(dir, req.flags & SP_CTL_FULL ? SP_CKPT_FULL : 0,
-				   &rep.generation, &st, rep.msg, sizeof(rep.msg));
+	opts.flags = req.flags & SP_CTL_FULL ? SP_CKPT_FULL : 0;
+	if (!(req.flags & SP_CTL_KILL))
+		opts.flags |= SP_CKPT_THAW;
+	opts.precopy = req.precopy;
+	opts.compress = req.compress;
+	rep.status = sp_checkpoint(dir, &opts, &rep.generation, &st, rep.msg,
+				   sizeof(rep.msg));
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (!rep.status) {
 		snprintf(rep.msg, sizeof(rep.msg), "%s", dir);
 		rep.freeze_ns = st.freeze_ns;
+		rep.stopped_ns = st.stopped_ns;
+		rep.precopy = st.precopy;
+		rep.precopy_bytes = st.precopy_bytes;
+		rep.stopped_bytes = st.stopped_bytes;
 		rep.bytes = st.bytes;
 		rep.parent = st.parent;
 		rep.total_ns = (t1.tv_sec - t0.tv_sec) * 1000000000ULL +
@@ -101,6 +112,7 @@ reply:
 /* --interval: a generation every sp_ckpt_interval seconds, in the default directory. */
 static void *interval_main(void *arg)
 {
+	const struct sp_ckpt_opts opts = { .flags = SP_CKPT_THAW };
 	struct sp_ckpt_stats st;
 	char msg[1024];
 	uint64_t gen;
@@ -116,7 +128,7 @@ static void *interval_main(void *arg)
 		memset(&st, 0, sizeof(st));
 		msg[0] = '\0';
 		pthread_mutex_lock(&ckpt_lock);
-		r = sp_checkpoint(sp_default_dir, 0, &gen, &st, msg, sizeof(msg));
+		r = sp_checkpoint(sp_default_dir, &opts, &gen, &st, msg, sizeof(msg));
 		sp_thaw();
 		pthread_mutex_unlock(&ckpt_lock);
 		/* The program's stderr is the only place to say so. */

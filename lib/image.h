@@ -41,6 +41,17 @@ void sp_imgw_set_parent(struct sp_imgw *w, uint64_t parent, uint64_t created_ns)
 /* Keep this creation time instead of the time of the commit. */
 void sp_imgw_set_created(struct sp_imgw *w, uint64_t created_ns);
 
+/*
+ * Compress the page data staged from now on with zstd at @level (1..19; 0:
+ * do not).  Off by default.  Each record of up to SPLITCKPT_IMG_MAX_RUN
+ * bytes becomes one zstd frame, or stays as it is if that would not save a
+ * page; a generation with a compressed record is written as version 3
+ * (splitckpt_image.h).  Compression runs in worker threads while the caller
+ * goes on staging; the caller waits only when every staging buffer is
+ * busy.  Returns -EINVAL for a bad level.
+ */
+int sp_imgw_set_compress(struct sp_imgw *w, unsigned int level);
+
 /* The generation number being written. */
 uint64_t sp_imgw_generation(const struct sp_imgw *w);
 
@@ -70,6 +81,20 @@ int sp_imgw_bytes(struct sp_imgw *w, uint64_t addr, const void *src,
 int sp_imgw_zero(struct sp_imgw *w, uint64_t addr, uint64_t len);
 
 /*
+ * Within one generation a later PAGES or ZERO record wins over an earlier
+ * one for the addresses both cover (pre-copy saves pages again that were
+ * written after they were first copied).  The file never holds such
+ * overlaps: on commit, earlier records are cut to what no later one
+ * covers.  sp_imgw_forget() makes [addr, addr + len) covered by nothing
+ * from here on: the earlier records' bytes there are dropped, and pages
+ * not saved again read as they would without them.
+ */
+int sp_imgw_forget(struct sp_imgw *w, uint64_t addr, uint64_t len);
+
+/* The descriptors the writer holds (-1: none), for excluding them. */
+void sp_imgw_fds(const struct sp_imgw *w, int fds[2]);
+
+/*
  * Wait for all writes, write the records and the header, fsync, rename to
  * the final name and fsync the directory.  Frees @w in every case; on
  * failure the ".tmp" file is removed.  Stores the generation in @gen.
@@ -87,6 +112,12 @@ void sp_imgw_abort(struct sp_imgw *w);
 int sp_img_open(int dirfd, uint64_t gen, struct sp_img **out);
 
 const struct splitckpt_img_header *sp_img_header(const struct sp_img *img);
+
+/*
+ * How PAGES record @p stores its bytes: SPLITCKPT_PAGES_*, with the number
+ * of bytes it takes in the file (without padding) in *@stored.
+ */
+int sp_img_pages_stored(const struct splitckpt_img_pages *p, uint64_t *stored);
 
 /* The record after @prev (NULL: the first), or NULL at the end. */
 const struct splitckpt_img_rec *sp_img_next(const struct sp_img *img,

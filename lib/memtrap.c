@@ -197,6 +197,8 @@ static long trap_mremap(uint64_t old, uint64_t old_len, uint64_t new_len,
 	if (sp_raw_failed(r))
 		return r;
 moved:
+	/* With MREMAP_DONTUNMAP the old range stays, emptied. */
+	sp_band_touch(old, old + old_len);
 	if (old_len && !(flags & MREMAP_DONTUNMAP))
 		sp_band_remove(old, old + old_len);
 	if (sp_band_add(r, r + new_len))
@@ -365,6 +367,7 @@ static long trap_madvise(uint64_t addr, uint64_t len, long advice)
 	uint32_t n = sp_band.nr_discard;
 
 	if (!r && len) {
+		sp_band_touch(addr, addr + len);
 		if (n < sizeof(sp_band.discard) / sizeof(sp_band.discard[0])) {
 			sp_band.discard[n].start = addr;
 			sp_band.discard[n].end = addr + len;

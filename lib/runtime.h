@@ -20,11 +20,15 @@
 #define SP_CTL_KILL	(1U << 0)
 #define SP_CTL_FULL	(1U << 1)	/* not incremental */
 #define SP_CTL_FLAGS	(SP_CTL_KILL | SP_CTL_FULL)
+#define SP_PRECOPY_MAX	16	/* --precopy passes */
+#define SP_COMPRESS_MAX	19	/* --compress level (zstd) */
 
 struct sp_ctl_request {
 	uint32_t size;
 	uint32_t flags;		/* SP_CTL_* */
 	char dir[4096];		/* absolute, or empty for the default */
+	uint32_t precopy;	/* passes while the program runs (--precopy) */
+	uint32_t compress;	/* zstd level, 0: not compressed (--compress) */
 };
 
 struct sp_ctl_reply {
@@ -35,6 +39,11 @@ struct sp_ctl_reply {
 	uint64_t total_ns;	/* request until the generation was durable */
 	uint64_t bytes;		/* size of the generation file */
 	uint64_t parent;	/* generation it is incremental over, or 0 */
+	uint64_t stopped_ns;	/* how long the program was stopped */
+	uint64_t precopy_bytes;	/* copied while it ran (--precopy) */
+	uint64_t stopped_bytes;	/* memory copied while it was stopped */
+	uint32_t precopy;	/* pre-copy passes made */
+	uint32_t reserved;
 	char msg[4200];		/* the directory, or what failed */
 };
 
@@ -73,16 +82,28 @@ struct sp_ckpt_ctx {
 extern struct sp_ckpt_ctx sp_ckpt_ctx;
 /*
  * Stop the upper half and write a generation into @dir; stores its number
- * in *@gen.  The upper half stays stopped: the caller calls sp_thaw() or
- * ends the process.
+ * in *@gen.  With @o->precopy, memory is first copied while the program
+ * runs.  The upper half stays stopped unless @o->flags has SP_CKPT_THAW:
+ * the caller calls sp_thaw() or ends the process.
  */
 struct sp_ckpt_stats {
-	uint64_t freeze_ns;
+	uint64_t freeze_ns;	/* signalling until every thread stopped */
+	uint64_t stopped_ns;	/* from then until the threads may go on */
 	uint64_t bytes;
 	uint64_t parent;
+	uint64_t precopy_bytes;	/* copied while the program ran */
+	uint64_t stopped_bytes;	/* memory copied while it was stopped */
+	uint32_t precopy;	/* pre-copy passes made */
 };
 #define SP_CKPT_FULL	(1U << 0)	/* even when it could be incremental */
-int sp_checkpoint(const char *dir, unsigned int flags, uint64_t *gen,
+/* Let the threads go as soon as all is copied, before the commit. */
+#define SP_CKPT_THAW	(1U << 1)
+struct sp_ckpt_opts {
+	unsigned int flags;	/* SP_CKPT_* */
+	unsigned int precopy;	/* passes while the program runs */
+	unsigned int compress;	/* zstd level; 0: off */
+};
+int sp_checkpoint(const char *dir, const struct sp_ckpt_opts *o, uint64_t *gen,
 		  struct sp_ckpt_stats *st, char *msg, size_t msglen);
 
 /*

@@ -9,6 +9,8 @@
 #   - incremental / full checkpoint time                  (the gain)
 #   - incremental data bytes / bytes the program changed  (goal <= 1.01)
 #   - the program's rewrite time tracked / untracked      (its cost)
+#   then the same amount again and generation 3 with --precopy 3:
+#   - how long the program was stopped, with / without pre-copy
 #
 # Usage: bench-incr.sh BUILD DIR
 set -euo pipefail
@@ -54,6 +56,8 @@ for t in $trackers; do
 	full=$("$bin/splitckpt" checkpoint "$pid" --json)
 	read -r _ t_ns <<<"$(dirty "$out" 2)"
 	incr=$("$bin/splitckpt" checkpoint "$pid" --json)
+	dirty "$out" 3 > /dev/null
+	pre=$("$bin/splitckpt" checkpoint "$pid" --precopy 3 --json 2> /dev/null)
 	kill -9 "$pid"
 	wait "$pid" 2>/dev/null || true
 	pid=
@@ -72,5 +76,17 @@ for t in $trackers; do
 	printf '%-10s program rewrite %.3f s tracked, %.3f s untracked             ratio %.2f\n' "$t" \
 		"$(echo "$t_ns / 10^9" | bc -l)" "$(echo "$u_ns / 10^9" | bc -l)" \
 		"$(echo "$t_ns / $u_ns" | bc -l)"
+	i_st=$(json_field stopped_ns <<<"$incr")
+	p_st=$(json_field stopped_ns <<<"$pre")
+	passes=$(json_field precopy_passes <<<"$pre")
+	if [ "$passes" = 0 ]; then
+		printf '%-10s paused %.2f ms (no pre-copy with this tracker)\n' "$t" \
+			"$(echo "$i_st / 10^6" | bc -l)"
+	else
+		printf '%-10s paused %.2f ms with --precopy 3 (%d passes, %.1f MiB), %.2f ms without   ratio %.3f\n' \
+			"$t" "$(echo "$p_st / 10^6" | bc -l)" "$passes" \
+			"$(echo "$(json_field precopy_bytes <<<"$pre") / 1048576" | bc -l)" \
+			"$(echo "$i_st / 10^6" | bc -l)" "$(echo "$p_st / $i_st" | bc -l)"
+	fi
 	rm -rf "$img"
 done

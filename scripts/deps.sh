@@ -9,7 +9,7 @@
 set -euo pipefail
 
 build_pkgs="gcc g++ make libc6-dev pkg-config liburing-dev libseccomp-dev
-libxxhash-dev bc libsystemd-dev libinih-dev"
+libxxhash-dev bc libsystemd-dev libinih-dev libzstd-dev"
 kernel_pkgs="linux-image-amd64 linux-headers-amd64 linux-image-6.12-amd64
 linux-headers-6.12-amd64 linux-source-6.12"
 vm_pkgs="qemu-system-x86 busybox-static cpio xz-utils zstd kmod util-linux

@@ -18,6 +18,7 @@
 #include "kselftest_harness.h"
 #include "chain.h"
 #include "image.h"
+#include "ranges.h"
 
 #define PG 4096UL
 
@@ -128,7 +129,9 @@ TEST_F(img, write_read_back)
 	ASSERT_EQ(0, sp_img_open(self->dfd, 1, &img));
 	h = sp_img_header(img);
 	EXPECT_EQ(0, memcmp(h->magic, SPLITCKPT_IMG_MAGIC, 8));
-	EXPECT_EQ(SPLITCKPT_IMG_VERSION, h->version);
+	/* Nothing compressed: exactly the version 2 format. */
+	EXPECT_EQ(2, h->version);
+	EXPECT_EQ(0, h->flags);
 	EXPECT_EQ(1, h->generation);
 	EXPECT_EQ(0, h->parent);
 	EXPECT_EQ(PG, h->page_size);
@@ -464,6 +467,351 @@ TEST_F(img, broken_chains_name_the_generation)
 	EXPECT_EQ(7, bad);
 	/* Nothing newer needs 1... and 2 is still needed by nothing: kept. */
 	EXPECT_EQ(0, sp_chain_prune(self->dfd, 2));
+}
+
+/*
+ * Pre-copy saves pages again within one generation: the later record wins,
+ * and the file holds no overlapping records (old readers load records in
+ * any order).  A forgotten range is covered by nothing.
+ */
+TEST_F(img, later_records_win_and_never_overlap)
+{
+	unsigned char *want = malloc(self->len), *m = self->mem;
+	const struct splitckpt_img_rec *r;
+	uint64_t base = (uint64_t)m, last_end = 0, zero = 0, gen;
+	struct sp_imgw *w;
+	struct sp_img *img;
+	size_t i;
+
+	ASSERT_NE(NULL, want);
+	ASSERT_EQ(0, sp_imgw_open(self->dfd, &w));
+	add_process(_metadata, w);
+	/* Pass 1: everything; 2: what changed since; then a forget; 3: again. */
+	ASSERT_EQ(0, sp_imgw_memory(w, base, self->len, 0));
+	memset(m + 5 * PG, 0x11, 2 * PG);
+	memset(m + 200 * PG, 0x22, PG);
+	memset(m + 10 * PG, 0, PG);
+	ASSERT_EQ(0, sp_imgw_memory(w, base + 5 * PG, 2 * PG, SP_IMGW_MARK_ZERO));
+	ASSERT_EQ(0, sp_imgw_memory(w, base + 10 * PG, PG, SP_IMGW_MARK_ZERO));
+	ASSERT_EQ(0, sp_imgw_memory(w, base + 200 * PG, PG, SP_IMGW_MARK_ZERO));
+	ASSERT_EQ(-EINVAL, sp_imgw_forget(w, base + 20 * PG + 1, PG));
+	ASSERT_EQ(0, sp_imgw_forget(w, base + 20 * PG, 2 * PG));
+	memset(m + 6 * PG, 0x33, PG);
+	ASSERT_EQ(0, sp_imgw_memory(w, base + 6 * PG, PG, 0));
+	ASSERT_EQ(0, sp_imgw_commit(w, &gen));
+
+	ASSERT_EQ(0, sp_img_open(self->dfd, gen, &img));
+	for (r = sp_img_next(img, NULL); r; r = sp_img_next(img, r)) {
+		const struct splitckpt_img_pages *p = (const void *)r;
+
+		if (r->type != SPLITCKPT_REC_PAGES && r->type != SPLITCKPT_REC_ZERO)
+			continue;
+		/* Written in address order here, so any overlap shows. */
+		if (r->type == SPLITCKPT_REC_ZERO) {
+			EXPECT_EQ(base + 10 * PG, p->addr);
+			EXPECT_EQ(PG, p->len);
+			zero++;
+		}
+		EXPECT_FALSE(p->addr + p->len > base + 20 * PG && p->addr < base + 22 * PG);
+	}
+	EXPECT_EQ(1, zero);
+	/* The records, sorted: none overlaps another. */
+	{
+		struct sp_ranges rs = { 0 };
+		uint64_t sum = 0;
+
+		for (r = sp_img_next(img, NULL); r; r = sp_img_next(img, r)) {
+			const struct splitckpt_img_pages *p = (const void *)r;
+
+			if (r->type == SPLITCKPT_REC_PAGES || r->type == SPLITCKPT_REC_ZERO) {
+				ASSERT_EQ(0, sp_ranges_add(&rs, p->addr, p->addr + p->len));
+				sum += p->len;
+			}
+		}
+		sp_ranges_norm(&rs);
+		EXPECT_EQ(sum, sp_ranges_bytes(&rs));
+		EXPECT_EQ(self->len - 2 * PG, sum);
+		for (i = 0; i < rs.n; i++) {
+			EXPECT_LE(last_end, rs.v[i].start);
+			last_end = rs.v[i].end;
+		}
+		sp_ranges_free(&rs);
+	}
+	/* Loaded over a poison: the newest bytes, the rest left alone. */
+	memcpy(want, m, self->len);
+	memset(want + 10 * PG, 0xee, PG);
+	memset(want + 20 * PG, 0xee, 2 * PG);
+	memset(m, 0xee, self->len);
+	ASSERT_EQ((int64_t)(self->len - 3 * PG), sp_img_load(img, NULL));
+	for (i = 0; i < self->len / PG; i++)
+		EXPECT_EQ(0, memcmp(want + i * PG, m + i * PG, PG)) TH_LOG("page %zu", i);
+	EXPECT_EQ((int64_t)(self->len - 3 * PG), sp_img_verify_data(img));
+	sp_img_close(img);
+	free(want);
+}
+
+
+/* Compressed page data (sp_imgw_set_compress). */
+
+/*
+ * Pages 0-99 random (stored raw), 100 zero, 101-199 repetitive text, 200
+ * zero, 201-258 half random, half text: records of all three kinds.
+ */
+static void fill_mixed(unsigned char *m, size_t len, uint64_t seed)
+{
+	static const char text[] = "the quick brown fox checkpoints the lazy dog; ";
+	size_t i, pg;
+
+	scribble(m, len, seed);
+	for (pg = 0; pg < len / PG; pg++) {
+		size_t from = pg < 101 ? PG : pg < 201 ? 0 : PG / 2;
+
+		if (pg == 100 || pg == 200)
+			memset(m + pg * PG, 0, PG);
+		else
+			for (i = from; i < PG; i++)
+				m[pg * PG + i] = text[(i + pg) % (sizeof(text) - 1)];
+	}
+}
+
+static uint64_t write_compressed(struct __test_metadata *_metadata, int dfd,
+				 void *mem, size_t n, unsigned int level)
+{
+	struct sp_imgw *w;
+	uint64_t gen = 0;
+
+	ASSERT_EQ(0, sp_imgw_open(dfd, &w));
+	EXPECT_EQ(-EINVAL, sp_imgw_set_compress(w, 20));
+	ASSERT_EQ(0, sp_imgw_set_compress(w, level));
+	add_process(_metadata, w);
+	ASSERT_EQ(0, sp_imgw_memory(w, (uint64_t)mem, n, 0));
+	ASSERT_EQ(0, sp_imgw_commit(w, &gen));
+	return gen;
+}
+
+/* Counts of PAGES records by encoding, and their bytes of memory. */
+static void count_pages(struct sp_img *img, int *raw, int *zstd, uint64_t *len,
+			const struct splitckpt_img_pages **first_zstd)
+{
+	const struct splitckpt_img_rec *r;
+	uint64_t stored;
+
+	*raw = *zstd = 0;
+	*len = 0;
+	*first_zstd = NULL;
+	for (r = sp_img_next(img, NULL); r; r = sp_img_next(img, r)) {
+		const struct splitckpt_img_pages *p = (const void *)r;
+
+		if (r->type != SPLITCKPT_REC_PAGES)
+			continue;
+		*len += p->len;
+		if (sp_img_pages_stored(p, &stored) == SPLITCKPT_PAGES_ZSTD) {
+			if (!*zstd)
+				*first_zstd = p;
+			(*zstd)++;
+		} else {
+			(*raw)++;
+		}
+	}
+}
+
+TEST_F(img, compressed_records_read_back)
+{
+	const struct splitckpt_img_pages *zp;
+	const struct splitckpt_img_header *h;
+	const struct splitckpt_img_rec *r;
+	unsigned char *copy = malloc(self->len);
+	struct sp_img *img;
+	int raw, zstd;
+	uint64_t len, stored;
+
+	ASSERT_NE(NULL, copy);
+	fill_mixed(self->mem, self->len, 3);
+	memcpy(copy, self->mem, self->len);
+	ASSERT_EQ(1, write_compressed(_metadata, self->dfd, self->mem, self->len, 3));
+	ASSERT_EQ(0, sp_img_open(self->dfd, 1, &img));
+	h = sp_img_header(img);
+	EXPECT_EQ(3, h->version);
+	EXPECT_EQ(SPLITCKPT_IMG_F_ZSTD, h->flags);
+	count_pages(img, &raw, &zstd, &len, &zp);
+	EXPECT_LE(1, raw);
+	EXPECT_LE(2, zstd);
+	EXPECT_EQ(self->len - 2 * PG, len);
+	/* Stored smaller than memory, every record's data aligned. */
+	EXPECT_GT(len * 3 / 4, h->data_size);
+	for (r = sp_img_next(img, NULL); r; r = sp_img_next(img, r)) {
+		const struct splitckpt_img_pages *p = (const void *)r;
+
+		if (r->type != SPLITCKPT_REC_PAGES)
+			continue;
+		EXPECT_EQ(0, p->offset % SPLITCKPT_IMG_ALIGN);
+		if (sp_img_pages_stored(p, &stored) == SPLITCKPT_PAGES_ZSTD)
+			EXPECT_GE(p->len - PG, stored);
+	}
+	memset(self->mem, 0xee, self->len);
+	ASSERT_EQ((int64_t)len, sp_img_load(img, NULL));
+	memset(copy + 100 * PG, 0xee, PG);	/* zero pages: not in the image */
+	memset(copy + 200 * PG, 0xee, PG);
+	EXPECT_EQ(0, memcmp(copy, self->mem, self->len));
+	EXPECT_EQ((int64_t)len, sp_img_verify_data(img));
+	sp_img_close(img);
+	free(copy);
+}
+
+TEST_F(img, compressed_corruption_is_caught)
+{
+	const struct splitckpt_img_pages *zp;
+	struct splitckpt_img_header h;
+	struct sp_img *img;
+	struct sp_ranges want = { 0 };
+	unsigned char b;
+	uint64_t len, off;
+	int raw, zstd, fd;
+
+	fill_mixed(self->mem, self->len, 4);
+	ASSERT_EQ(1, write_compressed(_metadata, self->dfd, self->mem, self->len, 1));
+	ASSERT_EQ(0, sp_img_open(self->dfd, 1, &img));
+	count_pages(img, &raw, &zstd, &len, &zp);
+	ASSERT_NE(NULL, zp);
+	off = zp->offset + 20;
+	ASSERT_EQ(0, sp_ranges_add(&want, zp->addr + PG, zp->addr + 2 * PG));
+	sp_img_close(img);
+	/* One byte inside a frame. */
+	fd = openat(self->dfd, "gen-00000001.img", O_RDONLY);
+	ASSERT_EQ(1, pread(fd, &b, 1, off));
+	close(fd);
+	b ^= 0x40;
+	poke(self->dfd, off, &b, 1);
+	ASSERT_EQ(0, sp_img_open(self->dfd, 1, &img));
+	EXPECT_EQ(-EBADMSG, sp_img_verify_data(img));
+	EXPECT_EQ(-EBADMSG, sp_img_load(img, NULL));
+	EXPECT_EQ(-EBADMSG, sp_img_load(img, &want));	/* the partial path */
+	sp_img_close(img);
+	b ^= 0x40;
+	poke(self->dfd, off, &b, 1);
+	ASSERT_EQ(0, sp_img_open(self->dfd, 1, &img));
+	EXPECT_EQ((int64_t)len, sp_img_verify_data(img));
+	sp_img_close(img);
+	sp_ranges_free(&want);
+
+	/* An incompatible feature this reader does not know. */
+	fd = openat(self->dfd, "gen-00000001.img", O_RDONLY);
+	ASSERT_EQ(sizeof(h), pread(fd, &h, sizeof(h), 0));
+	close(fd);
+	h.flags |= 1U << 7;
+	h.header_xxh3 = 0;
+	h.header_xxh3 = XXH3_64bits(&h, sizeof(h));
+	poke(self->dfd, 0, &h, sizeof(h));
+	EXPECT_EQ(-EPROTONOSUPPORT, sp_img_open(self->dfd, 1, &img));
+	/* Version 2 has no flags. */
+	h.flags = SPLITCKPT_IMG_F_ZSTD;
+	h.version = 2;
+	h.header_xxh3 = 0;
+	h.header_xxh3 = XXH3_64bits(&h, sizeof(h));
+	poke(self->dfd, 0, &h, sizeof(h));
+	EXPECT_EQ(-EBADMSG, sp_img_open(self->dfd, 1, &img));
+	/* Version 3 without the flag, but compressed records. */
+	h.flags = 0;
+	h.version = 3;
+	h.header_xxh3 = 0;
+	h.header_xxh3 = XXH3_64bits(&h, sizeof(h));
+	poke(self->dfd, 0, &h, sizeof(h));
+	EXPECT_EQ(-EBADMSG, sp_img_open(self->dfd, 1, &img));
+}
+
+TEST_F(img, compressed_records_load_in_part)
+{
+	unsigned char *copy = malloc(self->len), *m = self->mem;
+	struct sp_ranges want = { 0 };
+	struct sp_img *img;
+	uint64_t base = (uint64_t)m;
+	size_t i;
+
+	ASSERT_NE(NULL, copy);
+	fill_mixed(m, self->len, 5);
+	memcpy(copy, m, self->len);
+	ASSERT_EQ(1, write_compressed(_metadata, self->dfd, m, self->len, 3));
+	/* Inside a raw record, inside a frame, across a zero page, the end. */
+	ASSERT_EQ(0, sp_ranges_add(&want, base + 50 * PG, base + 60 * PG));
+	ASSERT_EQ(0, sp_ranges_add(&want, base + 150 * PG, base + 151 * PG));
+	ASSERT_EQ(0, sp_ranges_add(&want, base + 190 * PG, base + 230 * PG));
+	ASSERT_EQ(0, sp_ranges_add(&want, base + 257 * PG, base + 259 * PG));
+	sp_ranges_norm(&want);
+	memset(m, 0xee, self->len);
+	ASSERT_EQ(0, sp_img_open(self->dfd, 1, &img));
+	EXPECT_LT(0, sp_img_load(img, &want));
+	sp_img_close(img);
+	for (i = 0; i < self->len / PG; i++) {
+		int wanted = sp_ranges_covered(&want, base + i * PG, base + (i + 1) * PG) &&
+			     i != 200;
+		unsigned char *exp = copy + i * PG, poison[PG];
+
+		memset(poison, 0xee, PG);
+		EXPECT_EQ(0, memcmp(wanted ? exp : poison, m + i * PG, PG))
+			TH_LOG("page %zu (%s)", i, wanted ? "wanted" : "not wanted");
+	}
+	sp_ranges_free(&want);
+	free(copy);
+}
+
+/* Generation 1 compressed, 2 incremental, half compressed; compacted. */
+TEST_F(img, compressed_chain_compacts)
+{
+	unsigned char *m = self->mem, *g2 = malloc(self->len);
+	const struct splitckpt_img_pages *zp;
+	struct sp_imgw *w;
+	struct sp_chain *c;
+	struct sp_img *img;
+	uint64_t gen, bad, bytes, len;
+	int raw, zstd;
+
+	ASSERT_NE(NULL, g2);
+	fill_mixed(m, self->len, 6);
+	ASSERT_EQ(0, sp_imgw_open(self->dfd, &w));
+	ASSERT_EQ(0, sp_imgw_set_compress(w, 1));
+	add_process(_metadata, w);
+	sp_imgw_set_created(w, 11);
+	put_vma(_metadata, w, m, self->len, SPLITCKPT_VMA_WHOLE);
+	ASSERT_EQ(0, sp_imgw_memory(w, (uintptr_t)m, self->len, 0));
+	ASSERT_EQ(0, sp_imgw_commit(w, &gen));
+	ASSERT_EQ(1, gen);
+
+	/* Random pages 10-11 raw, then text pages 120-140 compressed. */
+	scribble(m + 10 * PG, 2 * PG, 61);
+	memset(m + 120 * PG, 'x', 21 * PG);
+	memset(m + 130 * PG, 0, PG);
+	ASSERT_EQ(0, sp_imgw_open(self->dfd, &w));
+	add_process(_metadata, w);
+	sp_imgw_set_created(w, 12);
+	sp_imgw_set_parent(w, 1, 11);
+	put_vma(_metadata, w, m, self->len, 0);
+	ASSERT_EQ(0, sp_imgw_memory(w, (uintptr_t)m + 10 * PG, 2 * PG, SP_IMGW_MARK_ZERO));
+	ASSERT_EQ(0, sp_imgw_set_compress(w, 3));
+	ASSERT_EQ(0, sp_imgw_memory(w, (uintptr_t)m + 120 * PG, 21 * PG, SP_IMGW_MARK_ZERO));
+	ASSERT_EQ(0, sp_imgw_commit(w, &gen));
+	ASSERT_EQ(2, gen);
+	memcpy(g2, m, self->len);
+	ASSERT_EQ(0, sp_img_open(self->dfd, 2, &img));
+	count_pages(img, &raw, &zstd, &len, &zp);
+	EXPECT_EQ(1, raw);
+	EXPECT_EQ(2, zstd);	/* 120-129 and 131-140 */
+	sp_img_close(img);
+	load_and_compare(_metadata, self->dfd, 2, m, self->len, g2, 2);
+
+	ASSERT_EQ(0, sp_chain_open(self->dfd, 2, &c, &bad));
+	ASSERT_EQ(0, sp_chain_compact(self->dfd, c, &bytes, &bad));
+	sp_chain_close(c);
+	EXPECT_EQ(self->len - 3 * PG, bytes);	/* pages 100, 130, 200 are zero */
+	load_and_compare(_metadata, self->dfd, 2, m, self->len, g2, 1);
+	ASSERT_EQ(0, sp_img_open(self->dfd, 2, &img));
+	/* Frames wanted whole are kept: still compressed. */
+	EXPECT_EQ(SPLITCKPT_IMG_F_ZSTD, sp_img_header(img)->flags);
+	count_pages(img, &raw, &zstd, &len, &zp);
+	EXPECT_LE(3, zstd);
+	EXPECT_EQ(self->len - 3 * PG, len);
+	EXPECT_EQ((int64_t)len, sp_img_verify_data(img));
+	sp_img_close(img);
+	free(g2);
 }
 
 TEST_HARNESS_MAIN

@@ -22,7 +22,7 @@ if ! "$build/bin/splitckpt" status | grep -q '^tracker *module$'; then
 fi
 cd /tmp || exit 1
 "$top/selftests/rt-suite.sh" "$build" once running chain incremental json \
-	periodic fallback ballast
+	periodic fallback ballast precopy
 rc=$?
 # Victims a failed test left behind hold the device open.
 pkill -9 -f "$build/bin/splitckpt-run"

@@ -309,6 +309,53 @@ json() {
 }
 tap_run "--json output parses and says what the text says" json
 
+compress() {
+	local g stored mem
+	img=$work/compress.img
+	start counter "$work/compress.out" || return 1
+	sleep 0.3
+	"$bin/splitckpt" checkpoint "$pid" --dir "$img" --compress > "$work/z1.out" 2>&1 ||
+		{ fail "checkpoint --compress" "$work/z1.out"; return 1; }
+	"$bin/splitckpt" checkpoint "$pid" --dir "$img" --compress=1 > "$work/z2.out" 2>&1 ||
+		{ fail "checkpoint --compress=1" "$work/z2.out"; return 1; }
+	"$bin/splitckpt" checkpoint "$pid" --dir "$img" --compress=20 > "$work/z3.out" 2>&1
+	[ $? = 2 ] || { fail "--compress=20 accepted" "$work/z3.out"; return 1; }
+	kill -9 "$pid"
+	wait "$pid" 2>/dev/null
+	for g in 1 2; do
+		"$bin/splitckpt" show "$img" --generation $g > "$work/zs$g.out" 2>&1 ||
+			{ fail "show $g" "$work/zs$g.out"; return 1; }
+		grep -q "^  format version 3," "$work/zs$g.out" ||
+			{ fail "generation $g: not format version 3" "$work/zs$g.out"; return 1; }
+		stored=$(sed -n 's/^  compressed (zstd): \([0-9]*\) bytes stored for \([0-9]*\) .*/\1/p' "$work/zs$g.out")
+		mem=$(sed -n 's/^  compressed (zstd): \([0-9]*\) bytes stored for \([0-9]*\) .*/\2/p' "$work/zs$g.out")
+		# 16 MiB of counter * K + i: compresses well.
+		[ -n "$stored" ] && [ "$mem" -ge $((16 << 20)) ] && [ $((stored * 2)) -lt "$mem" ] ||
+			{ fail "generation $g: $stored bytes stored for $mem" "$work/zs$g.out"; return 1; }
+	done
+	if command -v python3 > /dev/null; then
+		python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["compression"] == "zstd" and 0 < d["stored_bytes"] < d["memory_bytes"] and d["compressed_records"] > 0' \
+			< <("$bin/splitckpt" show "$img" --json) || { fail "show --json"; return 1; }
+	fi
+	"$bin/splitckpt" verify "$img" > "$work/zv.out" 2>&1 || { fail "verify" "$work/zv.out"; return 1; }
+	for g in 1 2; do
+		restart_check "$work/compress.r$g" --generation $g || return 1
+	done
+	# Compacted, the compressed data is kept.
+	"$bin/splitckpt" compact "$img" > "$work/zc.out" 2>&1 || { fail "compact" "$work/zc.out"; return 1; }
+	"$bin/splitckpt" show "$img" > "$work/zs.out" 2>&1 && grep -q "^  compressed (zstd)" "$work/zs.out" ||
+		{ fail "compacted: not compressed" "$work/zs.out"; return 1; }
+	restart_check "$work/compress.rc" || return 1
+	# Random memory: stored as it is, and comes back.
+	img=$work/compress2.img
+	start pattern "$work/compress2.out" || return 1
+	"$bin/splitckpt" checkpoint "$pid" --dir "$img" --compress=3 --kill > "$work/z4.out" 2>&1 ||
+		{ fail "checkpoint --compress --kill" "$work/z4.out"; return 1; }
+	wait "$pid" 2>/dev/null
+	restart_check "$work/compress2.r" || return 1
+}
+tap_run "--compress: zstd page data, shown, verified, restarted, compacted" compress
+
 periodic() {
 	local i n out
 	img=$work/periodic.img
@@ -479,6 +526,46 @@ C
 	[ "$out" = 0 ] || { fail "child: $out"; return 1; }
 }
 tap_run "programs it executes (static, at a non-PIE parent's address) run normally" exec_static
+
+# Pre-copy with memory changing all the time: a full generation, then two
+# incremental ones (the last compressed: frames cut by later copies are
+# written again), each restarted and checked page by page.
+precopy() {
+	local g tracker z
+	img=$work/precopy.img
+	tracker=$("$bin/splitckpt" status | sed -n 's/^tracker *//p')
+	start busy "$work/busy.out" || return 1
+	for g in 1 2 3; do
+		z=
+		[ $g = 3 ] && z=--compress=1
+		# shellcheck disable=SC2086
+		"$bin/splitckpt" checkpoint "$pid" --dir "$img" --precopy 3 $z > "$work/p$g.out" 2>&1 ||
+			{ fail "checkpoint $g" "$work/p$g.out"; return 1; }
+		sed 's/^/# /' "$work/p$g.out"
+		case $tracker in
+		module|uffd-wp)
+			grep -qE "pre-copy [1-3] passes \([0-9.]+ MiB\)" "$work/p$g.out" ||
+				{ fail "no pre-copy with the $tracker tracker" "$work/p$g.out"; return 1; }
+			# The first is full (32 MiB and more): pre-copy took most of it.
+			[ $g != 1 ] || sed -E 's/.*: ([0-9.]+) MiB in .*, ([0-9.]+) MiB while paused.*/\1 \2/' \
+				"$work/p$g.out" | awk '{ exit !($2 * 4 < $1) }' ||
+				{ fail "more than a quarter was copied while paused" "$work/p$g.out"; return 1; } ;;
+		*)
+			grep -q "no pre-copy" "$work/p$g.out" ||
+				{ fail "pre-copy with the $tracker tracker?" "$work/p$g.out"; return 1; } ;;
+		esac
+	done
+	grep -q "incremental over generation 2$" "$work/p3.out" ||
+		{ fail "generation 3 is not incremental" "$work/p3.out"; return 1; }
+	"$bin/splitckpt" verify "$img" > "$work/pv.out" 2>&1 || { fail "verify" "$work/pv.out"; return 1; }
+	kill -9 "$pid"
+	wait "$pid" 2>/dev/null
+	for g in 1 2 3; do
+		restart_check "$work/busy.r$g" --generation $g || return 1
+		sed 's/^/# /' "$work/busy.r$g"
+	done
+}
+tap_run "pre-copy while 32 MiB and a mapping keep changing: restart from each generation" precopy
 
 scripts() {
 	printf '#!/bin/sh\necho "script $1"\n' > "$work/s.sh"

@@ -38,7 +38,28 @@
  *     set, or a generation with @parent == 0: zeroes (never touched).
  * Pages outside G's own mappings are ignored.  A generation with @parent ==
  * 0 is self-contained ("full"); rewriting a chain into one full generation
- * keeps its @generation and @created_ns.
+ * keeps its @generation and @created_ns.  No two PAGES or ZERO records of
+ * one generation cover the same page.
+ *
+ * Compressed page data (version 3): a SPLITCKPT_REC_PAGES record may hold
+ * its @len bytes of memory as one zstd frame of @stored bytes; the record
+ * is then the longer struct splitckpt_img_zpages with @encoding
+ * SPLITCKPT_PAGES_ZSTD, and the frame is followed by zero padding to
+ * SPLITCKPT_IMG_ALIGN, so every record's data still starts aligned.  Plain
+ * struct splitckpt_img_pages records (all of them in versions 1 and 2) are
+ * uncompressed, as are chunks that would not shrink by a page.  An
+ * image with at least one compressed record is written as version 3 with
+ * SPLITCKPT_IMG_F_ZSTD in the header's @flags; an image without one is
+ * written exactly as version 2, so older readers keep reading it.  A
+ * reader that predates compression refuses version 3 as an unknown
+ * version; it never gets as far as the records, where skipping (unknown
+ * types) or misreading (unknown trailing fields) would restore compressed
+ * bytes as memory.  From version 3 on, @flags holds incompatible features:
+ * a reader must refuse an image with a flag it does not know.  Checksums:
+ * @xxh3 is always of the uncompressed bytes (what restart checks in
+ * memory, end to end through the compressor); @stored_xxh3 is of the
+ * stored frame, so verify and compaction catch damage before decompressing
+ * and can copy a frame without compressing it again.
  */
 #ifndef _UAPI_LINUX_SPLITCKPT_IMAGE_H
 #define _UAPI_LINUX_SPLITCKPT_IMAGE_H
@@ -47,16 +68,19 @@
 #include <linux/types.h>
 
 #define SPLITCKPT_IMG_MAGIC	"SPCKIMG\n"	/* 8 bytes, no NUL */
-#define SPLITCKPT_IMG_VERSION	2	/* 1: no incremental generations */
+/* 1: no incremental generations; 2: no @flags, no compression */
+#define SPLITCKPT_IMG_VERSION	3
 #define SPLITCKPT_IMG_ALIGN	4096
 #define SPLITCKPT_IMG_MAX_RUN	1048576	/* bytes of one PAGES record */
 
 /**
  * struct splitckpt_img_header - first bytes of a generation file
  * @magic:	SPLITCKPT_IMG_MAGIC.
- * @version:	SPLITCKPT_IMG_VERSION.
+ * @version:	SPLITCKPT_IMG_VERSION, or the lowest version that describes
+ *		the image (2 when nothing is compressed).
  * @header_size: sizeof(struct splitckpt_img_header) of the writer.
- * @flags:	zero in version 1.
+ * @flags:	zero in versions 1 and 2; from version 3, SPLITCKPT_IMG_F_*
+ *		(incompatible features: refuse unknown ones).
  * @page_size:	page size of the checkpointed process.
  * @generation:	number of this generation (1, 2, ...).
  * @parent:	generation this one is relative to; 0 for a full image.
@@ -93,6 +117,10 @@ struct splitckpt_img_header {
 	__u64	reserved[3];
 	__u64	header_xxh3;
 };
+
+/* Header @flags (version 3). */
+#define SPLITCKPT_IMG_F_ZSTD	_BITUL(0)	/* zstd-compressed PAGES records */
+#define SPLITCKPT_IMG_F_KNOWN	SPLITCKPT_IMG_F_ZSTD
 
 /* Record types. */
 #define SPLITCKPT_REC_PROCESS	1	/* struct splitckpt_img_process */
@@ -240,10 +268,13 @@ struct splitckpt_img_vma {
  * struct splitckpt_img_pages - a run of saved pages
  * @rec:	type SPLITCKPT_REC_PAGES.
  * @addr:	address of the first page.
- * @len:	bytes, a multiple of the page size, at most
+ * @len:	bytes of memory, a multiple of the page size, at most
  *		SPLITCKPT_IMG_MAX_RUN.
- * @offset:	where the bytes are in the file (aligned).
- * @xxh3:	XXH3-64 of the bytes.
+ * @offset:	where the stored bytes are in the file (aligned).
+ * @xxh3:	XXH3-64 of the @len bytes of memory (uncompressed).
+ *
+ * A record of exactly this size holds its bytes as they are, at @offset.
+ * A longer one (version 3) is a struct splitckpt_img_zpages.
  */
 struct splitckpt_img_pages {
 	struct splitckpt_img_rec rec;
@@ -253,14 +284,38 @@ struct splitckpt_img_pages {
 	__u64	xxh3;
 };
 
+/* How a struct splitckpt_img_zpages stores its bytes. */
+#define SPLITCKPT_PAGES_RAW	0	/* @len bytes as they are */
+#define SPLITCKPT_PAGES_ZSTD	1	/* one zstd frame of @stored bytes */
+
+/**
+ * struct splitckpt_img_zpages - a run of saved pages, encoded (version 3)
+ * @pages:	@pages.rec.type is SPLITCKPT_REC_PAGES, @pages.rec.size at
+ *		least sizeof(struct splitckpt_img_zpages); the other fields
+ *		mean what they mean in a plain record.
+ * @encoding:	SPLITCKPT_PAGES_*.
+ * @stored:	bytes at @pages.offset: @pages.len for SPLITCKPT_PAGES_RAW,
+ *		else the size of the zstd frame (less than @pages.len),
+ *		followed by zeroes up to SPLITCKPT_IMG_ALIGN.
+ * @stored_xxh3: XXH3-64 of the @stored bytes.
+ */
+struct splitckpt_img_zpages {
+	struct splitckpt_img_pages pages;
+	__u32	encoding;
+	__u32	stored;
+	__u64	stored_xxh3;
+};
+
 /**
  * struct splitckpt_img_zero - pages that became zero since the parent
  * @rec:	type SPLITCKPT_REC_ZERO.
  * @addr:	address of the first page.
  * @len:	bytes, a multiple of the page size.
  *
- * Only in incremental generations: the memory was discarded (for example
- * with MADV_DONTNEED) and reads as zero.
+ * The memory was discarded (for example with MADV_DONTNEED) or written
+ * with zeroes since the parent, and reads as zero.  Written in incremental
+ * generations, and with pre-copy in any generation, where in a mapping
+ * saved whole it only repeats what absence says.
  */
 struct splitckpt_img_zero {
 	struct splitckpt_img_rec rec;
