@@ -21,6 +21,49 @@
 
 
 
+struct bar {
+	struct timespec start;
+	double delay;	/* seconds before the first draw */
+	int shown;
+};
+
+static const char *const phase_names[] = {
+	[SP_PHASE_PRECOPY] = "pre-copy",
+	[SP_PHASE_SAVE] = "saving",
+	[SP_PHASE_COMMIT] = "committing",
+};
+
+/* One line on stderr, redrawn; only for checkpoints that take a while. */
+static void show_progress(void *arg, const struct sp_ctl_progress *p)
+{
+	struct bar *b = arg;
+	struct timespec now;
+	double secs, mib = p->done / 1048576.0;
+	const char *phase = p->phase < sizeof(phase_names) / sizeof(phase_names[0]) &&
+			    phase_names[p->phase] ? phase_names[p->phase] : "";
+	char pass[32] = "";
+	int i, width = 30, fill;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	secs = now.tv_sec - b->start.tv_sec + (now.tv_nsec - b->start.tv_nsec) / 1e9;
+	if (secs < b->delay)
+		return;
+	if (p->phase == SP_PHASE_PRECOPY)
+		snprintf(pass, sizeof(pass), " %u", p->pass);
+	fprintf(stderr, "\r\033[K%s%s ", phase, pass);
+	if (p->total) {
+		fill = p->done >= p->total ? width : (int)(p->done * width / p->total);
+		fputc('[', stderr);
+		for (i = 0; i < width; i++)
+			fputc(i < fill ? '#' : '.', stderr);
+		fprintf(stderr, "] %3d%% ", p->done >= p->total ? 100 :
+			(int)(p->done * 100 / p->total));
+	}
+	fprintf(stderr, "%.0f MiB, %.0f MiB/s", mib, mib / secs);
+	fflush(stderr);
+	b->shown = 1;
+}
+
 int cmd_checkpoint(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -34,6 +77,7 @@ int cmd_checkpoint(int argc, char **argv)
 	};
 	static struct sp_ctl_request req;
 	struct sp_ctl_reply rep;
+	struct bar bar = { .shown = 0 };
 	unsigned long n;
 	char *end;
 	long pid;
@@ -100,7 +144,17 @@ int cmd_checkpoint(int argc, char **argv)
 		goto usage;
 	/* Opened first: it tells when this very process has ended. */
 	pidfd = syscall(SYS_pidfd_open, (pid_t)pid, 0);
-	r = sp_checkpoint_request(via, pid, &req, &rep);
+	/* A progress bar on a terminal (not with --json). */
+	if (!cli_json && isatty(2)) {
+		const char *d = getenv("SPLITCKPT_BAR_DELAY_MS");	/* for tests */
+
+		req.flags |= SP_CTL_PROGRESS;
+		bar.delay = d ? atoi(d) / 1000.0 : 0.5;
+		clock_gettime(CLOCK_MONOTONIC, &bar.start);
+	}
+	r = sp_checkpoint_request(via, pid, &req, &rep, show_progress, &bar);
+	if (bar.shown)
+		fprintf(stderr, "\r\033[K");
 	if (r) {
 		if (r == -ECONNREFUSED || r == -ENOENT)
 			fprintf(stderr, "splitckpt: checkpoint: process %ld %s\n", pid,

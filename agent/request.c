@@ -167,6 +167,7 @@ static int image_root_prepare(const struct agent_config *cfg, const struct targe
 static int forward(const struct agent_config *cfg, const struct target *t,
 		   const struct sp_ctl_request *req, struct sp_ctl_reply *rep)
 {
+	struct sp_ctl_request fwd;
 	struct sockaddr_un sun;
 	socklen_t len = sp_ctl_addr(t->pid, &sun), clen;
 	struct ucred cred;
@@ -199,7 +200,10 @@ static int forward(const struct agent_config *cfg, const struct target *t,
 		explain(rep, r, "setting the timeout");
 		goto out;
 	}
-	if (send(fd, req, sizeof(*req), MSG_NOSIGNAL) != sizeof(*req)) {
+	/* Progress is not relayed: the program sends only the reply. */
+	fwd = *req;
+	fwd.flags &= ~SP_CTL_PROGRESS;
+	if (send(fd, &fwd, sizeof(fwd), MSG_NOSIGNAL) != sizeof(fwd)) {
 		r = explain(rep, -errno, "sending the request");
 		goto out;
 	}

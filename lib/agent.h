@@ -65,9 +65,10 @@ int sp_agent_request(const char *path, int pid, const struct sp_ctl_request *req
  * and the generation come back (reply->brief is set).  Returns 0 when @reply holds
  * the outcome (reply->status and reply->msg say what failed, including an
  * agent that cannot be reached with SP_VIA_AGENT), or the -errno of the
- * direct path (sp_ctl_request()).
+ * direct path (sp_ctl_request()).  Progress (SP_CTL_PROGRESS) reaches @fn
+ * only on the direct path.
  */
 int sp_checkpoint_request(int via, int pid, const struct sp_ctl_request *req,
-			  struct sp_ctl_reply *reply);
+			  struct sp_ctl_reply *reply, sp_progress_fn fn, void *arg);
 
 #endif /* SP_AGENT_H */

@@ -137,13 +137,13 @@ static int device_request(int pid, const struct sp_ctl_request *req,
 }
 
 int sp_checkpoint_request(int via, int pid, const struct sp_ctl_request *req,
-			  struct sp_ctl_reply *reply)
+			  struct sp_ctl_reply *reply, sp_progress_fn fn, void *arg)
 {
 	const char *path = sp_agent_socket();
 	int fd, r, local;
 
 	if (via == SP_VIA_DIRECT)
-		return sp_ctl_request(pid, req, reply);
+		return sp_ctl_request_progress(pid, req, reply, fn, arg);
 	/*
 	 * --kill needs the program itself, and the device carries neither
 	 * the number of pre-copy passes nor the compression level.
@@ -170,7 +170,7 @@ int sp_checkpoint_request(int via, int pid, const struct sp_ctl_request *req,
 	}
 	fd = agent_connect(path);
 	if (fd < 0 && via == SP_VIA_AUTO && no_agent(fd))
-		return sp_ctl_request(pid, req, reply);
+		return sp_ctl_request_progress(pid, req, reply, fn, arg);
 	if (fd < 0) {
 		fail(reply, fd, "no agent at %s", path);
 		return 0;

@@ -61,6 +61,10 @@ struct ckpt {
 	uint64_t pre_bytes;
 	uint64_t stopped_bytes;	/* copied in the final pass */
 	unsigned int passes;
+	/* Progress reports (o->progress): resident memory if full, or 0. */
+	const struct sp_ckpt_opts *o;
+	uint64_t total;
+	uint64_t next_report;
 };
 
 #define PRE_INC		1
@@ -196,6 +200,26 @@ static int save_threads(struct ckpt *c, uint64_t *tid_offset)
 	return 0;
 }
 
+static uint64_t mono_ns(void);
+
+/* Tell the caller how far it got, at most every 200 ms unless @now. */
+static void report(struct ckpt *c, uint32_t phase, int now)
+{
+	struct sp_ctl_progress p = { .size = sizeof(p), .phase = phase };
+	uint64_t t;
+
+	if (!c->o->progress)
+		return;
+	t = mono_ns();
+	if (!now && t < c->next_report)
+		return;
+	c->next_report = t + 200000000ULL;
+	p.pass = c->passes + (phase == SP_PHASE_PRECOPY);
+	p.done = c->pre_bytes + c->stopped_bytes;
+	p.total = c->total;
+	c->o->progress(c->o->progress_arg, &p);
+}
+
 /*
  * Copy [s, e) into the image.  While the program runs, a page it unmaps
  * or protects meanwhile must fail the read, not the process: the range
@@ -208,6 +232,7 @@ static int copy_run(struct ckpt *c, uint64_t s, uint64_t e, unsigned int flags)
 	if (!c->running) {
 		c->stopped_bytes += e - s;
 		r = sp_imgw_memory(c->w, s, e - s, flags);
+		report(c, SP_PHASE_SAVE, 0);
 		return r ? fail(c, r, "saving memory at %#" PRIx64, s) : 0;
 	}
 	while (!r && s < e) {
@@ -222,6 +247,7 @@ static int copy_run(struct ckpt *c, uint64_t s, uint64_t e, unsigned int flags)
 		}
 		if (r)
 			return fail(c, r, "saving memory at %#" PRIx64, s);
+		report(c, SP_PHASE_PRECOPY, 0);
 		s += n;
 	}
 	return 0;
@@ -503,6 +529,7 @@ static uint32_t vm_flags(const char *line)
 /* A mapping as /proc/self/smaps describes it. */
 struct mapping {
 	uint64_t start, end, pgoff;
+	uint64_t rss;		/* bytes resident */
 	char perms[8];
 	uint32_t madv;
 	int tracked;
@@ -544,6 +571,10 @@ static int read_mappings(struct ckpt *c, struct mapping **out, size_t *n)
 		char np[8] = "";
 		int k = 0;
 
+		if (!strncmp(line, "Rss:", 4)) {
+			cur.rss = strtoull(line + 4, NULL, 10) * 1024;
+			continue;
+		}
 		if (!strncmp(line, "VmFlags:", 8)) {
 			if (!have)
 				continue;
@@ -578,6 +609,7 @@ static int read_mappings(struct ckpt *c, struct mapping **out, size_t *n)
 		cur.start = ns;
 		cur.end = ne;
 		cur.pgoff = noff;
+		cur.rss = 0;
 		memcpy(cur.perms, np, sizeof(cur.perms));
 		snprintf(path, sizeof(path), "%s", line + k);
 		path[strcspn(path, "\n")] = '\0';
@@ -588,6 +620,26 @@ static int read_mappings(struct ckpt *c, struct mapping **out, size_t *n)
 	return r;
 }
 
+static long count_part(void *arg, uint64_t s, uint64_t e)
+{
+	*(uint64_t *)arg += e - s;
+	return 0;
+}
+
+/* Resident upper-half memory, the size of a full generation (about). */
+static uint64_t resident(const struct mapping *v, size_t n)
+{
+	uint64_t total = 0, part;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		part = 0;
+		sp_band_each(v[i].start, v[i].end, count_part, &part);
+		total += (unsigned __int128)v[i].rss * part / (v[i].end - v[i].start);
+	}
+	return total;
+}
+
 /* Every part of every mapping that belongs to the upper half. */
 static int save_memory(struct ckpt *c)
 {
@@ -596,6 +648,8 @@ static int save_memory(struct ckpt *c)
 	long r;
 
 	r = read_mappings(c, &v, &n);
+	if (!r && !c->incremental && !c->passes)
+		c->total = resident(v, n);
 	for (i = 0; !r && i < n; i++) {
 		struct mapping_part mp = { c, &v[i] };
 
@@ -686,6 +740,8 @@ static int precopy_pass(struct ckpt *c, int first)
 	/* The list of mappings holds still while it is read. */
 	sp_raw_lock(&sp_band.lock);
 	r = read_mappings(c, &v, &n);
+	if (!r && first && !c->incremental)
+		c->total = resident(v, n);
 	for (i = 0; !r && i < n; i++) {
 		if (v[i].perms[0] != 'r' || v[i].perms[3] != 'p')
 			continue;
@@ -1116,6 +1172,7 @@ int sp_checkpoint(const char *dir, const struct sp_ckpt_opts *o, uint64_t *gen,
 		return -ENOMEM;
 	c->msg = msg;
 	c->msglen = msglen;
+	c->o = o;
 	c->pagemap = -1;
 	memset(c->own_fds, -1, sizeof(c->own_fds));
 	r = sp_mkdir_p(dir);
@@ -1210,6 +1267,7 @@ int sp_checkpoint(const char *dir, const struct sp_ckpt_opts *o, uint64_t *gen,
 	st->stopped_bytes = c->stopped_bytes;
 	if (r)
 		goto out;
+	report(c, SP_PHASE_COMMIT, 1);
 	r = sp_imgw_commit(c->w, gen);
 	c->w = NULL;
 	if (r) {

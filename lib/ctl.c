@@ -44,6 +44,12 @@ int sp_fd_high(int fd)
 	return n;
 }
 
+/* Progress never holds the checkpoint up: dropped when the socket is full. */
+static void send_progress(void *arg, const struct sp_ctl_progress *p)
+{
+	send(*(int *)arg, p, sizeof(*p), MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
 static void serve(int c)
 {
 	struct sp_ctl_request req;
@@ -81,6 +87,10 @@ static void serve(int c)
 		opts.flags |= SP_CKPT_THAW;
 	opts.precopy = req.precopy;
 	opts.compress = req.compress;
+	if (req.flags & SP_CTL_PROGRESS) {
+		opts.progress = send_progress;
+		opts.progress_arg = &c;
+	}
 	rep.status = sp_checkpoint(dir, &opts, &rep.generation, &st, rep.msg,
 				   sizeof(rep.msg));
 	clock_gettime(CLOCK_MONOTONIC, &t1);

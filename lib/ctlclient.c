@@ -20,8 +20,8 @@ unsigned int sp_ctl_addr(int pid, struct sockaddr_un *sun)
 	return offsetof(struct sockaddr_un, sun_path) + 1 + n;
 }
 
-int sp_ctl_request(int pid, const struct sp_ctl_request *req,
-		   struct sp_ctl_reply *reply)
+int sp_ctl_request_progress(int pid, const struct sp_ctl_request *req,
+			    struct sp_ctl_reply *reply, sp_progress_fn fn, void *arg)
 {
 	struct sockaddr_un sun;
 	socklen_t len = sp_ctl_addr(pid, &sun);
@@ -36,7 +36,11 @@ int sp_ctl_request(int pid, const struct sp_ctl_request *req,
 		r = -errno;
 		goto out;
 	}
-	n = recv(fd, reply, sizeof(*reply), 0);
+	/* Progress messages are shorter than the reply; they come first. */
+	while ((n = recv(fd, reply, sizeof(*reply), 0)) == sizeof(struct sp_ctl_progress)) {
+		if (fn)
+			fn(arg, (const struct sp_ctl_progress *)reply);
+	}
 	if (n != sizeof(*reply))
 		r = n < 0 ? -errno : -EPROTO;
 out:
@@ -44,3 +48,8 @@ out:
 	return r;
 }
 
+int sp_ctl_request(int pid, const struct sp_ctl_request *req,
+		   struct sp_ctl_reply *reply)
+{
+	return sp_ctl_request_progress(pid, req, reply, NULL, NULL);
+}

@@ -19,7 +19,8 @@
 
 #define SP_CTL_KILL	(1U << 0)
 #define SP_CTL_FULL	(1U << 1)	/* not incremental */
-#define SP_CTL_FLAGS	(SP_CTL_KILL | SP_CTL_FULL)
+#define SP_CTL_PROGRESS	(1U << 2)	/* send struct sp_ctl_progress meanwhile */
+#define SP_CTL_FLAGS	(SP_CTL_KILL | SP_CTL_FULL | SP_CTL_PROGRESS)
 #define SP_PRECOPY_MAX	16	/* --precopy passes */
 #define SP_COMPRESS_MAX	19	/* --compress level (zstd) */
 
@@ -29,6 +30,22 @@ struct sp_ctl_request {
 	char dir[4096];		/* absolute, or empty for the default */
 	uint32_t precopy;	/* passes while the program runs (--precopy) */
 	uint32_t compress;	/* zstd level, 0: not compressed (--compress) */
+};
+
+/*
+ * How far a checkpoint got, sent (at most every 200 ms) before the reply
+ * when the request asked for it; told apart from the reply by its size.
+ */
+#define SP_PHASE_PRECOPY	1	/* copying while the program runs */
+#define SP_PHASE_SAVE		2	/* the program is stopped */
+#define SP_PHASE_COMMIT		3	/* making the generation durable */
+struct sp_ctl_progress {
+	uint32_t size;
+	uint32_t phase;		/* SP_PHASE_* */
+	uint32_t pass;		/* pre-copy pass, from 1 */
+	uint32_t reserved;
+	uint64_t done;		/* bytes of memory copied so far */
+	uint64_t total;		/* memory the program has resident, or 0 */
 };
 
 struct sp_ctl_reply {
@@ -102,6 +119,9 @@ struct sp_ckpt_opts {
 	unsigned int flags;	/* SP_CKPT_* */
 	unsigned int precopy;	/* passes while the program runs */
 	unsigned int compress;	/* zstd level; 0: off */
+	/* Called now and then with how far it got (or NULL). */
+	void (*progress)(void *arg, const struct sp_ctl_progress *p);
+	void *progress_arg;
 };
 int sp_checkpoint(const char *dir, const struct sp_ckpt_opts *o, uint64_t *gen,
 		  struct sp_ckpt_stats *st, char *msg, size_t msglen);
@@ -131,6 +151,10 @@ struct sockaddr_un;
 unsigned int sp_ctl_addr(int pid, struct sockaddr_un *sun);
 int sp_ctl_request(int pid, const struct sp_ctl_request *req,
 		   struct sp_ctl_reply *reply);
+/* The same, handing progress messages (SP_CTL_PROGRESS) to @fn. */
+typedef void (*sp_progress_fn)(void *arg, const struct sp_ctl_progress *p);
+int sp_ctl_request_progress(int pid, const struct sp_ctl_request *req,
+			    struct sp_ctl_reply *reply, sp_progress_fn fn, void *arg);
 
 /* loader.c */
 struct sp_prog {

@@ -124,6 +124,29 @@ bigmem() {
 }
 tap_run "1 GiB with PROT_NONE ranges, holes and untouched pages; verify" bigmem
 
+# On a terminal (script(1) makes one), a long checkpoint draws a progress
+# bar on stderr; with --json, or through a pipe, it does not.
+progress() {
+	img=$work/progress.img
+	command -v script > /dev/null || { echo "# SKIP: no script(1)"; return 0; }
+	start bigmem "$work/progress.out" -m 512 || return 1
+	# Drawn at once (by default after half a second: fast disks are done).
+	SPLITCKPT_BAR_DELAY_MS=0 script -qec "$bin/splitckpt checkpoint $pid --dir $img" \
+		/dev/null > "$work/pg.tty" 2>&1 || { fail "checkpoint on a terminal" "$work/pg.tty"; return 1; }
+	grep -qE '(saving|committing) \[[#.]{30}\] +[0-9]+% [0-9]+ MiB, [0-9]+ MiB/s' "$work/pg.tty" ||
+		{ fail "no progress bar" "$work/pg.tty"; return 1; }
+	tr '\r' '\n' < "$work/pg.tty" | sed 's/^\x1b\[K//' > "$work/pg.lines"
+	grep -q '^generation 1 in' "$work/pg.lines" ||
+		{ fail "no result line after the bar" "$work/pg.tty"; return 1; }
+	SPLITCKPT_BAR_DELAY_MS=0 script -qec "$bin/splitckpt checkpoint $pid --dir $img --json" \
+		/dev/null > "$work/pg.json" 2>&1
+	! grep -q 'saving' "$work/pg.json" || { fail "a bar with --json" "$work/pg.json"; return 1; }
+	SPLITCKPT_BAR_DELAY_MS=0 "$bin/splitckpt" checkpoint "$pid" --dir "$img" --full > "$work/pg.pipe" 2>&1
+	! grep -q 'saving' "$work/pg.pipe" || { fail "a bar through a pipe" "$work/pg.pipe"; return 1; }
+	kill -9 "$pid"
+}
+tap_run "a progress bar on a terminal, none with --json or through a pipe" progress
+
 ballast() {
 	img=$work/ballast.img
 	SPLITCKPT_TEST_LH_BALLAST=256 start pattern "$work/ballast.out" || return 1
