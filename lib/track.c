@@ -311,29 +311,29 @@ static int scan_uffd(uint64_t start, uint64_t end, sp_track_fn fn, void *arg)
 	return 0;
 }
 
-/* Soft-dirty: the page map, in runs of equal categories. */
-static int scan_soft_dirty(uint64_t start, uint64_t end, sp_track_fn fn, void *arg)
+/*
+ * The page map of [start, end) in runs of equal PAGE_IS_* categories, as
+ * @written_only says: every page is WRITTEN (a run the module reported),
+ * or only soft-dirty ones and those gone (MADV_DONTNEED leaves no trace
+ * but an empty entry: reported as written, not present).
+ */
+static int pagemap_runs(uint64_t start, uint64_t end, int written_only,
+			sp_track_fn fn, void *arg)
 {
-	uint64_t ent[4096], run = start, cat = 0, c;
+	uint64_t ent[512], run = start, cat = 0, c;
 	int r;
 
-	if (!fn)
-		return 0;
 	while (start < end) {
 		uint64_t n = (end - start) / 4096, i;
 
-		if (n > 4096)
-			n = 4096;
+		if (n > 512)
+			n = 512;
 		if (pread(pagemap, ent, n * 8, start / 4096 * 8) != (ssize_t)(n * 8))
 			return -EIO;
 		for (i = 0; i < n; i++, start += 4096) {
 			c = (ent[i] & PM_PRESENT ? PAGE_IS_PRESENT : 0) |
 			    (ent[i] & PM_SWAPPED ? PAGE_IS_SWAPPED : 0);
-			/*
-			 * Written, or gone (MADV_DONTNEED leaves no trace but
-			 * an empty entry: report it as written, not present).
-			 */
-			if ((ent[i] & PM_SOFT_DIRTY) || !c)
+			if (written_only || (ent[i] & PM_SOFT_DIRTY) || !c)
 				c |= PAGE_IS_WRITTEN;
 			if (start != run && c != cat) {
 				r = fn(arg, run, start, cat);
@@ -347,38 +347,10 @@ static int scan_soft_dirty(uint64_t start, uint64_t end, sp_track_fn fn, void *a
 	return run < end ? fn(arg, run, end, cat) : 0;
 }
 
-/*
- * A written run [start, end) as the module reported it: split by the page
- * map into pages present (or swapped) and pages gone, which the module
- * reports because their mapping changed (discarded, unmapped and mapped
- * again).
- */
-static int module_run(uint64_t start, uint64_t end, sp_track_fn fn, void *arg)
+/* Soft-dirty: the page map, in runs of equal categories. */
+static int scan_soft_dirty(uint64_t start, uint64_t end, sp_track_fn fn, void *arg)
 {
-	uint64_t ent[512], run = start, cat = 0, c;
-	int r;
-
-	while (start < end) {
-		uint64_t n = (end - start) / 4096, i;
-
-		if (n > 512)
-			n = 512;
-		if (pread(pagemap, ent, n * 8, start / 4096 * 8) != (ssize_t)(n * 8))
-			return -EIO;
-		for (i = 0; i < n; i++, start += 4096) {
-			c = PAGE_IS_WRITTEN |
-			    (ent[i] & PM_PRESENT ? PAGE_IS_PRESENT : 0) |
-			    (ent[i] & PM_SWAPPED ? PAGE_IS_SWAPPED : 0);
-			if (start != run && c != cat) {
-				r = fn(arg, run, start, cat);
-				if (r)
-					return r;
-				run = start;
-			}
-			cat = c;
-		}
-	}
-	return run < end ? fn(arg, run, end, cat) : 0;
+	return fn ? pagemap_runs(start, end, 0, fn, arg) : 0;
 }
 
 static int scan_module(uint64_t start, uint64_t end, sp_track_fn fn, void *arg)
@@ -392,7 +364,13 @@ static int scan_module(uint64_t start, uint64_t end, sp_track_fn fn, void *arg)
 		if (n < 0)
 			return n;
 		for (i = 0; fn && i < n; i++) {
-			r = module_run(vec[i].start, vec[i].end, fn, arg);
+			/*
+			 * Split by the page map into pages present (or
+			 * swapped) and pages gone, which the module reports
+			 * because their mapping changed (discarded, unmapped
+			 * and mapped again).
+			 */
+			r = pagemap_runs(vec[i].start, vec[i].end, 1, fn, arg);
 			if (r)
 				return r;
 		}
