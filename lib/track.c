@@ -13,6 +13,7 @@
 #include "track.h"
 
 #define NVEC		512
+#define MODULE_NVEC	8192
 #define PM_PRESENT	(1ULL << 63)
 #define PM_SWAPPED	(1ULL << 62)
 #define PM_SOFT_DIRTY	(1ULL << 55)
@@ -355,12 +356,16 @@ static int scan_soft_dirty(uint64_t start, uint64_t end, sp_track_fn fn, void *a
 
 static int scan_module(uint64_t start, uint64_t end, sp_track_fn fn, void *arg)
 {
-	struct splitckpt_range vec[NVEC];
+	/*
+	 * Many ranges a call: the module flushes every CPU's TLB once per
+	 * call.  Static: one checkpoint at a time scans.
+	 */
+	static struct splitckpt_range vec[MODULE_NVEC];
 	uint64_t walk_end;
 	int n, i, r;
 
 	while (start < end) {
-		n = sp_kmod_dirty_scan(track_fd, start, end, 0, vec, NVEC, &walk_end);
+		n = sp_kmod_dirty_scan(track_fd, start, end, 0, vec, MODULE_NVEC, &walk_end);
 		if (n < 0)
 			return n;
 		for (i = 0; fn && i < n; i++) {

@@ -98,3 +98,53 @@ printf 'freeze time            %8.3f ms\n' "$best_fz"
 
 # Incremental generations, for each tracker this kernel has.
 "$top/scripts/bench-incr.sh" "$build" "$dir"
+
+# ---------------------------------------------------------------------------
+# Dirty tracking, in a QEMU guest (TCG) on each Debian kernel: the module's
+# DIRTY_SCAN against soft-dirty and (6.12) uffd-wp + PAGEMAP_SCAN, harvest
+# cost per GiB at 0/10/100 % written and the application's re-dirty cost,
+# as ratios from one run (scripts/bench-kmod.c, scripts/bench-kmod-vm.sh).
+# BENCH_KMOD=0 skips it; BENCH_KMOD_MIB (default 1024) sets the region,
+# BENCH_KMOD_RUNS (default 5) the repetitions, BENCH_KMOD_THP=1 adds a
+# pass with transparent huge pages.  A guest that cannot run is a note, not
+# a failure of the bench.
+bench_kmod_series() {	# bench_kmod_series SERIES PROGRAM
+	local series=$1 prog=$2 kmib=${BENCH_KMOD_MIB:-1024}
+	local kver ko out=$build/bench/kmod-$1 rc
+
+	if ! kver=$("$top/scripts/kernels.sh" kver "$series" 2>/dev/null); then
+		echo "note: no Debian $series kernel installed, dirty-tracking bench skipped"
+		return 0
+	fi
+	if ! ko=$("$top/scripts/kmod-build.sh" "/lib/modules/$kver/build" "$build" \
+			2> "$build/bench/kmod-build-$series.log"); then
+		echo "note: the module does not build for $kver (see $build/bench/kmod-build-$series.log)"
+		return 0
+	fi
+	# Four trackers' regions live at once in the guest.
+	(cd "$top" && SPLITCKPT_BUILD=${SPLITCKPT_BUILD:-$build} scripts/vm-run \
+		-a tcg -k "$kver" -m $((4 * kmib + 2048)) -t 3600 -o "$out" -- \
+		scripts/bench-kmod-vm.sh "$ko" "$prog" "$kmib" \
+		"${BENCH_KMOD_RUNS:-5}" "${BENCH_KMOD_THP:-0}") 2>&1 | sed -u 's/\r//g'
+	rc=${PIPESTATUS[0]}
+	[ "$rc" = 0 ] ||
+		echo "note: the $series guest bench ended with status $rc, numbers above may be missing (logs: $out)"
+}
+
+if [ "${BENCH_KMOD:-1}" = 0 ]; then
+	echo "== dirty tracking in a VM: skipped (BENCH_KMOD=0)"
+elif ! command -v qemu-system-x86_64 > /dev/null; then
+	echo "note: qemu-system-x86_64 is missing, dirty-tracking bench skipped"
+else
+	echo "== dirty tracking in a VM (QEMU TCG: ratios only, see scripts/bench-kmod.c)"
+	kstart=$(date +%s)
+	if gcc -O2 -std=gnu11 -Wall -D_GNU_SOURCE -I"$top/uapi" -I"$top/lib/include" \
+		-o "$build/bench/bench-kmod" "$top/scripts/bench-kmod.c"; then
+		for series in 6.1 6.12; do
+			bench_kmod_series "$series" "$build/bench/bench-kmod" || true
+		done
+	else
+		echo "note: scripts/bench-kmod.c does not build, dirty-tracking bench skipped"
+	fi
+	echo "dirty tracking in a VM: $(($(date +%s) - kstart)) s"
+fi
