@@ -132,6 +132,7 @@ demo:
 	scripts/demo.sh
 
 bench: all
+	scripts/deps.sh bench
 	scripts/bench.sh
 
 lint:

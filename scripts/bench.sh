@@ -148,3 +148,35 @@ else
 	fi
 	echo "dirty tracking in a VM: $(($(date +%s) - kstart)) s"
 fi
+
+# ---------------------------------------------------------------------------
+# CRIU side by side (scripts/bench-criu.sh, guest side
+# scripts/bench-criu-guest.sh): the incremental checkpoint of a BENCH_MIB
+# program after BENCH_PCT % of its pages were rewritten, by
+# `criu dump --track-mem --prev-images-dir` and by splitckpt, in one QEMU
+# guest (TCG) booting Debian's 6.12 kernel; time and bytes as ratios.
+# BENCH_CRIU=0 skips it (5-15 minutes at 1 GiB under TCG); see
+# scripts/bench-criu.sh for BENCH_CRIU_* settings.  Missing criu, qemu or
+# kernel is a note, not a failure of the bench.
+if [ "${BENCH_CRIU:-1}" = 0 ]; then
+	echo "== CRIU side by side: skipped (BENCH_CRIU=0)"
+else
+	"$top/scripts/bench-criu.sh" "$build" ||
+		echo "note: the CRIU comparison failed (status $?)"
+fi
+
+# ---------------------------------------------------------------------------
+# Read path (scripts/bench-readpath.c): BENCH_MIB of memory into an image
+# file on BENCH_DIR through io_uring writes, read in-process (memcpy into
+# registered buffers, as the writer does; and zero-copy), through
+# /proc/PID/mem, or with process_vm_readv; with and without the writes.
+# BENCH_READPATH=0 skips it.
+if [ "${BENCH_READPATH:-1}" = 0 ]; then
+	echo "== read path: skipped (BENCH_READPATH=0)"
+elif gcc -O2 -std=gnu11 -Wall -D_GNU_SOURCE -o "$build/bench/readpath" \
+		"$top/scripts/bench-readpath.c" -luring 2> "$build/bench/readpath-build.log"; then
+	"$build/bench/readpath" -m "$mib" -r "$runs" -d "$dir" ||
+		echo "note: the read-path bench failed (status $?)"
+else
+	echo "note: scripts/bench-readpath.c does not build (liburing-dev?), see $build/bench/readpath-build.log"
+fi

@@ -3,7 +3,7 @@
 # Install the Debian 12 packages a make target needs; quick and silent when
 # everything is already there.
 #
-#   deps.sh check|demo|build
+#   deps.sh check|demo|bench|build
 #
 # Needs root (or sudo) only when something is missing.
 set -euo pipefail
@@ -20,7 +20,8 @@ case "${1:-check}" in
 build) want="$build_pkgs" ;;
 demo)  want="$build_pkgs $kernel_pkgs $vm_pkgs" ;;
 check) want="$build_pkgs $kernel_pkgs $vm_pkgs $lint_pkgs" ;;
-*) echo "usage: $0 check|demo|build" >&2; exit 2 ;;
+bench) want="$build_pkgs $kernel_pkgs $vm_pkgs bc criu" ;;
+*) echo "usage: $0 check|demo|bench|build" >&2; exit 2 ;;
 esac
 
 missing=
