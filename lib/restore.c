@@ -619,8 +619,17 @@ int sp_restore(const char *dir, uint64_t gen, sp_warn_fn warn, char *msg,
 			return fail(&s, m, "recreating thread %d", t->rec.tid);
 		others++;
 	}
-	while (__atomic_load_n(&rs.ready, __ATOMIC_ACQUIRE) != (uint32_t)others)
-		sp_raw_futex_wait(&rs.ready, __atomic_load_n(&rs.ready, __ATOMIC_ACQUIRE));
+	/*
+	 * Wait with the value just compared: loading it again for the wait
+	 * could see the last thread's count after its wake-up went by.
+	 */
+	for (;;) {
+		uint32_t ready = __atomic_load_n(&rs.ready, __ATOMIC_ACQUIRE);
+
+		if (ready == (uint32_t)others)
+			break;
+		sp_raw_futex_wait(&rs.ready, ready);
+	}
 	if (main)
 		main->new_tid = getpid();
 	r = restore_timers(&s);
