@@ -55,7 +55,7 @@ served() {
 		{ fail "checkpoint (auto)" "$work/c2.out"; return 1; }
 	[ -f "$work/img/gen-00000002.img" ] || { fail "no generation 2 file"; return 1; }
 	"$bin/splitckpt" checkpoint "$pid" --via device --kill > "$work/c3.out" 2>&1
-	[ $? = 1 ] && grep -q "kill does not go through" "$work/c3.out" ||
+	[ $? = 1 ] && grep -q -- "--kill, --precopy and --compress do not go through" "$work/c3.out" ||
 		{ fail "--kill through the device" "$work/c3.out"; return 1; }
 }
 run_victim "$work/v.out"

@@ -56,8 +56,9 @@ wait_line() {
 
 checkpoint_kill() {	# checkpoint_kill PID
 	local p=$1 st
-	"$bin/splitckpt" checkpoint "$p" --dir "$img" --kill > "$work/ck.out" 2>&1 ||
-		{ fail "checkpoint of $p failed" "$work/ck.out"; return 1; }
+	# A checkpoint that hangs fails here, not the whole run.
+	timeout -k 10 300 "$bin/splitckpt" checkpoint "$p" --dir "$img" --kill > "$work/ck.out" 2>&1 ||
+		{ fail "checkpoint of $p failed ($?)" "$work/ck.out"; return 1; }
 	wait "$p" 2>/dev/null
 	st=$?
 	if [ -d "/proc/$p" ] && ! grep -q '^State:.*Z' "/proc/$p/status" 2>/dev/null; then
@@ -71,7 +72,7 @@ checkpoint_kill() {	# checkpoint_kill PID
 restart_check() {	# restart_check OUT [--generation N]: restart, expect PASS
 	local out=$1 rc
 	shift
-	timeout 120 "$bin/splitckpt" restart "$img" "$@" > "$out" 2> "$out.err"
+	timeout -k 10 120 "$bin/splitckpt" restart "$img" "$@" > "$out" 2> "$out.err"
 	rc=$?
 	[ $rc = 0 ] || { fail "restart exited $rc" "$out" "$out.err"; return 1; }
 	grep -q '^PASS' "$out" || { fail "no PASS" "$out" "$out.err"; return 1; }
