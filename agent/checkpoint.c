@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * splitckpt checkpoint PID [--dir DIR] [--kill]
- * splitckpt restart DIR [--generation N] [--interval SEC] [--fallback]
+ * splitckpt restart DIR [--generation N] [--interval SEC [--precopy N]] [--fallback]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -221,8 +221,8 @@ usage:
 int cmd_restart(int argc, char **argv)
 {
 	char self[PATH_MAX], run[PATH_MAX + 32], *slash;
-	const char *gen = NULL, *interval = NULL;
-	char *args[8], picked[32];
+	const char *gen = NULL, *interval = NULL, *precopy = NULL;
+	char *args[12], picked[32];
 	ssize_t n;
 	int i, k = 0, fallback = 0;
 	const char *dir = NULL;
@@ -234,6 +234,8 @@ int cmd_restart(int argc, char **argv)
 			gen = argv[i] + 13;
 		else if (!strcmp(argv[i], "--interval") && i + 1 < argc)
 			interval = argv[++i];
+		else if (!strcmp(argv[i], "--precopy") && i + 1 < argc)
+			precopy = argv[++i];
 		else if (!strcmp(argv[i], "--fallback"))
 			fallback = 1;
 		else if (argv[i][0] != '-' && !dir)
@@ -275,11 +277,16 @@ int cmd_restart(int argc, char **argv)
 		args[k++] = "--interval";
 		args[k++] = (char *)interval;
 	}
+	if (precopy) {
+		args[k++] = "--precopy";
+		args[k++] = (char *)precopy;
+	}
 	args[k] = NULL;
 	execv(run, args);
 	fprintf(stderr, "splitckpt: restart: %s: %s\n", run, strerror(errno));
 	return EXIT_FAIL;
 usage:
-	fprintf(stderr, "usage: splitckpt restart DIR [--generation N] [--interval SEC] [--fallback]\n");
+	fprintf(stderr, "usage: splitckpt restart DIR [--generation N] [--interval SEC [--precopy N]]"
+		" [--fallback]\n");
 	return EXIT_USAGE;
 }

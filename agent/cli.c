@@ -7,7 +7,7 @@
  *   splitckpt checkpoint PID [--dir DIR] [--kill] [--full] [--precopy N]
  *                            [--compress[=LEVEL]] [--via auto|device|agent|direct]
  *                                                    write a generation
- *   splitckpt restart DIR [--generation N] [--interval SEC] [--fallback]
+ *   splitckpt restart DIR [--generation N] [--interval SEC [--precopy N]] [--fallback]
  *                                                    run it again
  *   splitckpt list DIR                               the generations
  *   splitckpt show DIR [--generation N]              what a generation holds
@@ -33,7 +33,8 @@ static void usage(FILE *f)
 		   "       splitckpt status\n"
 		   "       splitckpt checkpoint PID [--dir DIR] [--kill] [--full] [--precopy N]\n"
 		   "                            [--compress[=LEVEL]] [--via auto|device|agent|direct]\n"
-		   "       splitckpt restart DIR [--generation N] [--interval SEC] [--fallback]\n"
+		   "       splitckpt restart DIR [--generation N] [--interval SEC [--precopy N]]\n"
+		   "                         [--fallback]\n"
 		   "       splitckpt list DIR\n"
 		   "       splitckpt show DIR [--generation N]\n"
 		   "       splitckpt verify DIR [--generation N]\n"

@@ -23,6 +23,7 @@
 
 char sp_default_dir[4096];
 unsigned int sp_ckpt_interval;
+unsigned int sp_ckpt_precopy;
 static int listen_fd = -1;
 /* One checkpoint at a time: requests and the periodic ones. */
 static pthread_mutex_t ckpt_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -122,7 +123,10 @@ reply:
 /* --interval: a generation every sp_ckpt_interval seconds, in the default directory. */
 static void *interval_main(void *arg)
 {
-	const struct sp_ckpt_opts opts = { .flags = SP_CKPT_THAW };
+	const struct sp_ckpt_opts opts = {
+		.flags = SP_CKPT_THAW,
+		.precopy = sp_ckpt_precopy,
+	};
 	struct sp_ckpt_stats st;
 	char msg[1024];
 	uint64_t gen;

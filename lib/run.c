@@ -24,13 +24,14 @@ extern char **environ;
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: splitckpt-run [--dir DIR] [--interval SEC] [--] PROG [ARGS...]\n"
-		"       splitckpt-run --restore DIR [--generation N] [--interval SEC]\n"
+		"usage: splitckpt-run [--dir DIR] [--interval SEC [--precopy N]] [--] PROG [ARGS...]\n"
+		"       splitckpt-run --restore DIR [--generation N] [--interval SEC [--precopy N]]\n"
 		"\n"
 		"Runs the dynamically linked program PROG so that it can be checkpointed\n"
 		"with \"splitckpt checkpoint PID\".  Images go to DIR, else $SPLITCKPT_DIR,\n"
 		"else ./splitckpt-PROG-PID.  With --interval, a generation is written\n"
-		"every SEC seconds (incremental where possible).  The exit status is\n"
+		"every SEC seconds (incremental where possible), with --precopy after up\n"
+		"to N passes while the program runs.  The exit status is\n"
 		"PROG's; 126/127 when PROG cannot be run, 125 when a restart fails.\n");
 }
 
@@ -90,6 +91,7 @@ int main(int argc, char **argv)
 		{ "restore", required_argument, NULL, 'R' },
 		{ "generation", required_argument, NULL, 'g' },
 		{ "interval", required_argument, NULL, 'i' },
+		{ "precopy", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -126,6 +128,16 @@ int main(int argc, char **argv)
 				return 125;
 			}
 			sp_ckpt_interval = secs;
+			break;
+		case 'P':
+			errno = 0;
+			secs = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || secs < 0 || secs > SP_PRECOPY_MAX) {
+				fprintf(stderr, "splitckpt-run: bad --precopy '%s' (0 to %d passes)\n",
+					optarg, SP_PRECOPY_MAX);
+				return 125;
+			}
+			sp_ckpt_precopy = secs;
 			break;
 		case 'h':
 			usage(stdout);

@@ -145,6 +145,7 @@ extern struct sp_lineage sp_lineage;
 extern char sp_default_dir[4096];
 /* Seconds between periodic checkpoints (--interval), 0 for none. */
 extern unsigned int sp_ckpt_interval;
+extern unsigned int sp_ckpt_precopy;	/* --precopy passes of those */
 /* Serve requests; with sp_ckpt_interval, also checkpoint periodically. */
 int sp_ctl_start(void);
 struct sockaddr_un;

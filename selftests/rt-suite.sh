@@ -398,9 +398,12 @@ periodic() {
 	"$bin/splitckpt" show "$img" --generation 2 | grep -q "incremental over generation 1" ||
 		{ fail "generation 2 is not incremental"; return 1; }
 	"$bin/splitckpt" verify "$img" > "$work/pv.out" 2>&1 || { fail "verify" "$work/pv.out"; return 1; }
-	# The restarted program goes on writing generations.
+	# The restarted program goes on writing generations, with pre-copy.
+	"$bin/splitckpt-run" --interval 1 --precopy 17 /bin/true 2> "$work/pc.err"
+	[ $? = 125 ] && grep -q "bad --precopy '17' (0 to 16 passes)" "$work/pc.err" ||
+		{ fail "--precopy 17 accepted" "$work/pc.err"; return 1; }
 	out=$work/periodic.r
-	"$bin/splitckpt" restart "$img" --interval 1 > "$out" 2> "$out.err" &
+	"$bin/splitckpt" restart "$img" --interval 1 --precopy 2 > "$out" 2> "$out.err" &
 	pid=$!
 	pids+=("$pid")
 	wait_line "$out" "^RESTARTED 1 " || { fail "restart" "$out" "$out.err"; return 1; }
