@@ -204,6 +204,7 @@ criu_round() {	# criu_round THP FIRST
 
 splitckpt_round() {	# splitckpt_round THP TRACKER
 	local thp=$1 t=$2 d=$work/sc-$1-$2 t0 t1 t2 t3 t4 t5 t6 stopped pages dns full incr data file hp
+	local pre pstop passes
 	rm -rf "$d"
 	mkdir -p "$d"
 	if [ "$t" = auto ]; then unset SPLITCKPT_TRACKER; else export SPLITCKPT_TRACKER=$t; fi
@@ -225,6 +226,9 @@ splitckpt_round() {	# splitckpt_round THP TRACKER
 	t5=$(now_ns)
 	cat "/proc/$vpid/maps" > /dev/null	# the same without the walk
 	t6=$(now_ns)
+	# The same again with pre-copy: how long the program stays stopped.
+	dirty "$d/out" 2 > /dev/null
+	pre=$("$bin/splitckpt" checkpoint "$vpid" --precopy 3 --json 2> /dev/null) || pre=
 	kill -9 "$vpid"
 	wait "$vpid" 2> /dev/null
 	vpid=
@@ -253,6 +257,15 @@ splitckpt_round() {	# splitckpt_round THP TRACKER
 	# Newer runtimes also say how long the program stayed stopped.
 	stopped=$(sed -nE 's/.*"stopped_ns": ([0-9]+).*/\1/p' <<< "$incr")
 	[ -z "$stopped" ] || echo "#   program stopped for $(secs "$stopped") s of it"
+	pstop=$(sed -nE 's/.*"stopped_ns": ([0-9]+).*/\1/p' <<< "$pre")
+	passes=$(sed -nE 's/.*"precopy_passes": ([0-9]+).*/\1/p' <<< "$pre")
+	if [ -n "$stopped" ] && [ -n "$pstop" ] && [ "${passes:-0}" -gt 0 ]; then
+		printf 'splitckpt THP %-7s %-13s paused %.3f s with --precopy 3 (%d passes), %.3f s without: ratio %.3f\n' \
+			"$thp" "$tracker" "$(secs "$pstop")" "$passes" "$(secs "$stopped")" \
+			"$(echo "$pstop / $stopped" | bc -l)"
+	elif [ -n "$pre" ]; then
+		echo "#   no pre-copy with the $tracker tracker"
+	fi
 	echo "#   cat /proc/PID/smaps of the program took $(secs $((t5 - t4))) s" \
 	     "(cat /proc/PID/maps $(secs $((t6 - t5))) s)"
 	rm -rf "$d"
