@@ -198,6 +198,40 @@ static void *spawner_thread(void *arg)
 	return NULL;
 }
 
+static void nothing(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * A fuzzing thread may have made itself the agent (while the agent thread
+ * was away) and wait in a blocking AGENT_NEXT for a request nobody sends
+ * any more: once enough calls were made, signals interrupt such waits.
+ */
+static void join_fuzzers(pthread_t *fuzz)
+{
+	struct sigaction sa = { .sa_handler = nothing };	/* no SA_RESTART */
+	int i;
+
+	sigaction(SIGUSR1, &sa, NULL);
+	for (i = 0; i < THREADS; i++) {
+		for (;;) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 100000000;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			if (!pthread_timedjoin_np(fuzz[i], NULL, &ts))
+				break;
+			if (atomic_load(&calls) >= iterations)
+				pthread_kill(fuzz[i], SIGUSR1);
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	pthread_t fuzz[THREADS], agent, spawner;
@@ -229,8 +263,7 @@ int main(int argc, char **argv)
 	pthread_create(&spawner, NULL, spawner_thread, NULL);
 	for (long i = 0; i < THREADS; i++)
 		pthread_create(&fuzz[i], NULL, fuzz_thread, (void *)i);
-	for (int i = 0; i < THREADS; i++)
-		pthread_join(fuzz[i], NULL);
+	join_fuzzers(fuzz);
 	atomic_store(&stop, 1);
 	pthread_join(agent, NULL);
 	pthread_join(spawner, NULL);
