@@ -4,8 +4,9 @@
 #  1. checkpoint a running multi-threaded program, kill it, restart it from
 #     the image, and compare its result with an uninterrupted run (on this
 #     host: the split-process runtime needs no module);
-#  2. load the module in a VM booting Debian's 6.12 kernel (the module
-#     cannot load on every host) and query it.
+#  2. in a VM booting Debian's 6.12 kernel (the module cannot load on every
+#     host): load the module, and checkpoint the program again with the
+#     module as its dirty-page tracker (incremental, with pre-copy).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -58,4 +59,8 @@ fi
 step "the kernel module, in a VM"
 kver=$(scripts/kernels.sh kver 6.12)
 ko=$(scripts/kmod-build.sh "/lib/modules/$kver/build" "$build")
+# The guest sees this tree read-only: the program and its expected result.
+mkdir -p "$build/demo"
+cp "$work/heat" "$build/demo/heat"
+HEAT_PACE=0 "$work/heat" 400 | tail -1 > "$build/demo/reference-400"
 scripts/vm-run -k "$kver" -t 600 -- scripts/demo-guest.sh "$ko" "$build"
