@@ -104,10 +104,7 @@ int cmd_checkpoint(int argc, char **argv)
 		case 'z': {
 			unsigned long level = 3;	/* --compress alone */
 
-			errno = 0;
-			if (optarg)
-				level = strtoul(optarg, &end, 10);
-			if (optarg && (errno || *end || end == optarg || level > SP_COMPRESS_MAX)) {
+			if (optarg && sp_parse_count(optarg, SP_COMPRESS_MAX, &level)) {
 				fprintf(stderr, "splitckpt: checkpoint: --compress=%s: "
 					"a zstd level from 1 to %d (0: off)\n", optarg,
 					SP_COMPRESS_MAX);
@@ -122,9 +119,7 @@ int cmd_checkpoint(int argc, char **argv)
 				goto usage;
 			break;
 		case 'P':
-			errno = 0;
-			n = strtoul(optarg, &end, 10);
-			if (errno || *end || end == optarg || n > SP_PRECOPY_MAX) {
+			if (sp_parse_count(optarg, SP_PRECOPY_MAX, &n)) {
 				fprintf(stderr, "splitckpt: checkpoint: --precopy %s: "
 					"a number of passes from 0 to %d\n", optarg,
 					SP_PRECOPY_MAX);

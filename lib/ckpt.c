@@ -390,7 +390,8 @@ static int track_vma(struct ckpt *c, uint64_t s, uint64_t e, int tracked)
 
 /*
  * Must [s, e) be saved whole although it is tracked?  Discards the tracker
- * cannot see: in a file mapping they bring the file's pages back.
+ * cannot see: in a file mapping they bring the file's pages back, and
+ * soft-dirty needs to know where anonymous memory was discarded.
  */
 static int untrackable(uint32_t vma_flags, uint64_t s, uint64_t e)
 {
@@ -429,7 +430,7 @@ static int save_vma(struct ckpt *c, uint64_t s, uint64_t e, const char *perms,
 	};
 	const char *strs[1] = { path };
 	int deleted = strstr(path, " (deleted)") != NULL;
-	int r, unreadable, changes = 0, pre;
+	int r, unreadable, changes = 0, pre, untracked;
 
 	v.prot = (perms[0] == 'r' ? PROT_READ : 0) |
 		 (perms[1] == 'w' ? PROT_WRITE : 0) |
@@ -449,8 +450,9 @@ static int save_vma(struct ckpt *c, uint64_t s, uint64_t e, const char *perms,
 	    (v.flags & SPLITCKPT_VMA_FILE) && !deleted &&
 	    strncmp(path, "/memfd:", 7))
 		v.flags |= SPLITCKPT_VMA_REMAP;
+	untracked = untrackable(v.flags, s, e);
 	pre = pre_state(c, s, e, tracked);
-	if (pre > 0 && untrackable(v.flags, s, e))
+	if (pre > 0 && untracked)
 		pre = PRE_VOID;
 	if (pre == PRE_VOID) {
 		/* Drop what pre-copy wrote; the tracker's epoch is not the parent's. */
@@ -468,7 +470,7 @@ static int save_vma(struct ckpt *c, uint64_t s, uint64_t e, const char *perms,
 		changes = 1;
 	else if ((v.flags & SPLITCKPT_VMA_PRIVATE) && !(v.flags & SPLITCKPT_VMA_SYSV))
 		changes = track_vma(c, s, e, tracked);
-	if (changes && pre <= 0 && untrackable(v.flags, s, e))
+	if (untracked)
 		changes = 0;
 	if (!changes || pre == PRE_WHOLE)
 		v.flags |= SPLITCKPT_VMA_WHOLE;
@@ -912,25 +914,17 @@ static int save_timers(struct ckpt *c)
 	return r ? fail(c, r, "recording POSIX timers") : 0;
 }
 
-static int lh_fd(int fd)
+static int fd_in(const int *fds, size_t n, int fd)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(sp_ckpt_ctx.lh_fds) / sizeof(int); i++)
-		if (sp_ckpt_ctx.lh_fds[i] == fd)
+	for (i = 0; i < n; i++)
+		if (fds[i] == fd)
 			return 1;
 	return 0;
 }
 
-static int own_fd(const struct ckpt *c, int fd)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(c->own_fds) / sizeof(c->own_fds[0]); i++)
-		if (c->own_fds[i] == fd)
-			return 1;
-	return 0;
-}
+#define FD_IN(array, fd)	fd_in(array, sizeof(array) / sizeof((array)[0]), fd)
 
 /* The upper half's descriptors: all but the lower half's and ours. */
 static int list_fds(struct ckpt *c)
@@ -947,7 +941,7 @@ static int list_fds(struct ckpt *c)
 		if (de->d_name[0] == '.')
 			continue;
 		fd = atoi(de->d_name);
-		if (fd == dirfd(d) || lh_fd(fd) || own_fd(c, fd))
+		if (fd == dirfd(d) || FD_IN(sp_ckpt_ctx.lh_fds, fd) || FD_IN(c->own_fds, fd))
 			continue;
 		if (c->nr_fds == cap) {
 			int *n = realloc(c->fds, (cap = cap * 2 + 32) * sizeof(int));
@@ -1289,7 +1283,7 @@ out:
 	/* Without SP_CKPT_THAW the caller lets the threads go (or kills them). */
 	if (c->w)
 		sp_imgw_abort(c->w);
-	if (c->running || sp_band.watch) {
+	if (sp_band.watch) {
 		sp_raw_lock(&sp_band.lock);
 		sp_band.watch = 0;
 		sp_band.nr_touched = 0;

@@ -956,6 +956,20 @@ static int kept_pieces(struct claim *c, size_t n, struct claim **keep, size_t *n
 
 static int read_record(int fd, const struct splitckpt_img_pages *p, void *buf);
 
+/* Close the records being built and wait until every write is done. */
+static int drain(struct sp_imgw *w)
+{
+	int r = flush_buf(w);
+
+	if (!r)
+		r = zwrite(w, 2);
+	if (!r)
+		r = flush_zero(w);
+	while (w->inflight && reap(w, 1) >= 0)
+		;
+	return r ? r : w->err;
+}
+
 /*
  * Cut PAGES record @p (file descriptor @fd to read it back) to the @n
  * pieces @pc, after checking what it holds.  Raw bytes stay where they
@@ -1079,13 +1093,7 @@ static int settle(struct sp_imgw *w)
 	}
 	/* Pieces of frames written again: wait for them too. */
 	if (!r)
-		r = flush_buf(w);
-	if (!r)
-		r = zwrite(w, 2);
-	while (w->inflight && reap(w, 1) >= 0)
-		;
-	if (!r)
-		r = w->err;
+		r = drain(w);
 	free(old);
 	free(buf);
 	free(keep);
@@ -1118,15 +1126,7 @@ int sp_imgw_commit(struct sp_imgw *w, uint64_t *gen)
 	void *mb = NULL, *hb = NULL;
 	int r;
 
-	r = flush_buf(w);
-	if (!r)
-		r = zwrite(w, 2);
-	if (!r)
-		r = flush_zero(w);
-	while (w->inflight && reap(w, 1) >= 0)
-		;
-	if (!r)
-		r = w->err;
+	r = drain(w);
 	if (!r)
 		r = settle(w);
 	if (r)

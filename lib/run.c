@@ -100,7 +100,7 @@ int main(int argc, char **argv)
 	char msg[8192], *end;
 	uint64_t gen = 0, entry, sp;
 	sigset_t set;
-	long secs;
+	unsigned long count;
 	int c, r;
 
 	while ((c = getopt_long(argc, argv, "+d:i:h", opts, NULL)) != -1) {
@@ -120,24 +120,20 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'i':
-			errno = 0;
-			secs = strtol(optarg, &end, 10);
-			if (errno || *end || secs <= 0 || secs > 86400L * 365) {
+			if (sp_parse_count(optarg, 86400L * 365, &count) || !count) {
 				fprintf(stderr, "splitckpt-run: bad interval '%s' (seconds)\n",
 					optarg);
 				return 125;
 			}
-			sp_ckpt_interval = secs;
+			sp_ckpt_interval = count;
 			break;
 		case 'P':
-			errno = 0;
-			secs = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || secs < 0 || secs > SP_PRECOPY_MAX) {
+			if (sp_parse_count(optarg, SP_PRECOPY_MAX, &count)) {
 				fprintf(stderr, "splitckpt-run: bad --precopy '%s' (0 to %d passes)\n",
 					optarg, SP_PRECOPY_MAX);
 				return 125;
 			}
-			sp_ckpt_precopy = secs;
+			sp_ckpt_precopy = count;
 			break;
 		case 'h':
 			usage(stdout);

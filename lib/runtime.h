@@ -185,6 +185,8 @@ int sp_restore(const char *dir, uint64_t gen, sp_warn_fn warn, char *msg,
 #include <stdarg.h>
 /* @path made absolute against the working directory. */
 int sp_abspath(const char *path, char *out, size_t len);
+/* A whole decimal number of at most @max, all of @s: 0 or -EINVAL. */
+int sp_parse_count(const char *s, unsigned long max, unsigned long *out);
 /* Install a runtime handler: SA_SIGINFO, every other signal blocked. */
 int sp_handle(int sig, void (*fn)(int, siginfo_t *, void *));
 /* Format "what: strerror(-r)" into @msg; returns @r. */

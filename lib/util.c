@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -19,6 +20,19 @@ int sp_abspath(const char *path, char *out, size_t len)
 	if (!getcwd(cwd, sizeof(cwd)))
 		return -errno;
 	return snprintf(out, len, "%s/%s", cwd, path) < (int)len ? 0 : -ENAMETOOLONG;
+}
+
+int sp_parse_count(const char *s, unsigned long max, unsigned long *out)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || end == s || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
 }
 
 int sp_handle(int sig, void (*fn)(int, siginfo_t *, void *))
