@@ -20,6 +20,8 @@
  * for private anonymous memory the folio's dirty flag is made our signal too:
  * see folio_written() for when it can be re-armed and why that is safe.
  */
+#include <linux/atomic.h>
+#include <linux/bits.h>
 #include <linux/minmax.h>
 #include <linux/page-flags.h>
 #include <linux/pagemap.h>
@@ -27,6 +29,7 @@
 #include <linux/mmap_lock.h>
 #include <linux/pgtable.h>
 #include <linux/sched.h>
+#include <linux/sched/coredump.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
@@ -44,6 +47,8 @@ struct scan_ctx {
 	struct mm_struct *mm;
 	unsigned long start, end, walk_end;
 	bool clear, full, flush;
+	/* Whether the VMA being walked may hold pinned folios. */
+	bool pins;
 	struct splitckpt_range *vec;
 	u64 vec_len, nr, nr_pages;
 	/* Snapshot of the tracker's pending ranges and a cursor into it. */
@@ -127,12 +132,15 @@ static bool emit_pending(struct scan_ctx *c, unsigned long addr,
 	return true;
 }
 
+/* One locked instruction: the hardware may set the bit at any moment. */
 static void clear_dirty_bits(unsigned long *word)
 {
-	clear_bit(_PAGE_BIT_DIRTY, word);
+	unsigned long bits = _PAGE_DIRTY;
+
 #ifdef _PAGE_BIT_SAVED_DIRTY
-	clear_bit(_PAGE_BIT_SAVED_DIRTY, word);
+	bits |= _PAGE_SAVED_DIRTY;
 #endif
+	atomic_long_andnot(bits, (atomic_long_t *)word);
 }
 
 /*
@@ -228,15 +236,64 @@ static bool swap_pte_dirty(struct scan_ctx *c, pte_t pte, unsigned long addr)
 	return pending_at(c, addr);
 }
 
+/*
+ * The folio of a present PTE that is neither special nor devmap.  Where the
+ * architecture has special PTEs, such a PTE always maps a page with a
+ * struct page, as vm_normal_page() relies on; elsewhere the pfn is checked.
+ */
+static __always_inline struct folio *normal_folio(pte_t pte)
+{
+	if (!IS_ENABLED(CONFIG_ARCH_HAS_PTE_SPECIAL) && !pfn_valid(pte_pfn(pte)))
+		return NULL;
+	return page_folio(pte_page(pte));
+}
+
+/*
+ * The common case of a scan, decided inline: a present, clean, normal PTE
+ * of a small folio that is not dirty (no write through GUP) and, when the
+ * VMA may hold pinned folios, not pinned.  Everything else, and a false
+ * here, takes the full test in scan_ptes().  The folio's flags are read
+ * once.
+ */
+static __always_inline bool pte_quiet(pte_t pte, bool pins)
+{
+	struct folio *folio;
+	unsigned long flags;
+
+	if (!pte_present(pte) || pte_dirty(pte) || pte_special(pte) ||
+	    pte_devmap(pte))
+		return false;
+	folio = normal_folio(pte);
+	if (!folio)
+		return false;
+	flags = READ_ONCE(folio->flags);
+	if (flags & (BIT(PG_head) | BIT(PG_dirty)))
+		return false;
+	return !pins || folio_ref_count(folio) < GUP_PIN_COUNTING_BIAS;
+}
+
+/* Whether a pending range meets [addr, end). */
+static bool pending_in(struct scan_ctx *c, unsigned long addr,
+		       unsigned long end)
+{
+	const struct splitckpt_range *r = pending_from(c, addr);
+
+	return r && r->start < end;
+}
+
 /* Returns false when @vec filled up. */
 static bool scan_ptes(struct scan_ctx *c, pte_t *ptep, unsigned long addr,
 		      unsigned long end)
 {
+	bool fast = !pending_in(c, addr, end);
+
 	for (; addr < end; addr += PAGE_SIZE, ptep++) {
 		pte_t pte = ptep_get(ptep);
 		struct folio *folio = NULL;
 		bool hw = false, dirty;
 
+		if (fast && pte_quiet(pte, c->pins))
+			continue;
 		if (pte_none(pte)) {
 			dirty = pending_at(c, addr);
 		} else if (!pte_present(pte)) {
@@ -247,9 +304,8 @@ static bool scan_ptes(struct scan_ctx *c, pte_t *ptep, unsigned long addr,
 			dirty = true;	/* DAX writeback needs the PTE bit */
 		} else {
 			hw = pte_dirty(pte);
-			if (pfn_valid(pte_pfn(pte)))
-				folio = page_folio(pfn_to_page(pte_pfn(pte)));
-			dirty = hw || pending_at(c, addr);
+			folio = normal_folio(pte);
+			dirty = hw || (!fast && pending_at(c, addr));
 			if (folio)
 				dirty = dirty || folio_maybe_dma_pinned(folio) ||
 					(!folio_test_large(folio) &&
@@ -413,6 +469,21 @@ static bool vma_always_dirty(struct vm_area_struct *vma)
 	return false;
 }
 
+/*
+ * Whether a folio of @vma may be pinned.  A pin of an anonymous page in a
+ * private anonymous mapping can only come through its own mm: GUP unshares
+ * an anonymous page that is not exclusive before pinning it, and a KSM page
+ * is never exclusive.  Every FOLL_PIN sets MMF_HAS_PINNED on the mm it goes
+ * through, for good, before it takes the pin; a pin taken after the walk
+ * read the flag writes nothing the next scan misses (it sees the flag, and
+ * an unpin after a write marks the folio dirty).  File and shmem folios can
+ * be pinned through any mm.
+ */
+static bool vma_may_pin(struct mm_struct *mm, struct vm_area_struct *vma)
+{
+	return !vma_is_anonymous(vma) || test_bit(MMF_HAS_PINNED, &mm->flags);
+}
+
 /* Returns 0, or -EINTR when the walk stopped early for a fatal signal. */
 static int scan_walk(struct scan_ctx *c)
 {
@@ -425,6 +496,7 @@ static int scan_walk(struct scan_ctx *c)
 			break;
 		addr = max(addr, vma->vm_start);
 		vend = min(vma->vm_end, c->end);
+		c->pins = vma_may_pin(c->mm, vma);
 		if (vma_always_dirty(vma)) {
 			if (!emit(c, addr, vend))
 				return 0;
@@ -510,6 +582,23 @@ static int scan_parts(struct scan_ctx *c, const struct splitckpt_range *sub,
 	return 0;
 }
 
+/* Makes the session's result buffer hold @len entries (at least one). */
+static int scan_vec_reserve(struct splitckpt_session *s, u64 len)
+{
+	struct splitckpt_range *vec;
+
+	len = max_t(u64, len, 1);
+	if (s->scan_vec_len >= len)
+		return 0;
+	vec = kvmalloc_array(len, sizeof(*vec), GFP_KERNEL);
+	if (!vec)
+		return -ENOMEM;
+	kvfree(s->scan_vec);
+	s->scan_vec = vec;
+	s->scan_vec_len = len;
+	return 0;
+}
+
 long splitckpt_dirty_scan(struct splitckpt_session *s, void __user *uarg)
 {
 	struct splitckpt_range whole, *sub = &whole;
@@ -538,12 +627,6 @@ long splitckpt_dirty_scan(struct splitckpt_session *s, void __user *uarg)
 		return -ENOMEM;
 	c->clear = !(arg.flags & SPLITCKPT_SCAN_REPORT_ONLY);
 	c->vec_len = min_t(u64, arg.vec_len, SPLITCKPT_SCAN_MAX_VEC);
-	c->vec = kvmalloc_array(max_t(u64, c->vec_len, 1), sizeof(*c->vec),
-				GFP_KERNEL);
-	if (!c->vec) {
-		ret = -ENOMEM;
-		goto out_free_ctx;
-	}
 	whole.start = arg.start;
 	whole.end = arg.end;
 
@@ -552,6 +635,10 @@ long splitckpt_dirty_scan(struct splitckpt_session *s, void __user *uarg)
 		ret = -ENOTCONN;
 		goto out_unlock;
 	}
+	ret = scan_vec_reserve(s, c->vec_len);
+	if (ret)
+		goto out_unlock;
+	c->vec = s->scan_vec;
 	t = s->tracker;
 	c->mm = s->mm;
 	if (arg.tag_mask) {
@@ -598,8 +685,6 @@ out_free_sub:
 		kvfree(sub);
 out_unlock:
 	mutex_unlock(&s->lock);
-	kvfree(c->vec);
-out_free_ctx:
 	kfree(c);
 	return ret;
 }

@@ -42,6 +42,13 @@ struct splitckpt_session {
 	struct mutex lock;	/* serialises ioctls; protects the fields below */
 	struct mm_struct *mm;			/* mmgrab()ed once attached */
 	struct splitckpt_tracker *tracker;
+	/*
+	 * DIRTY_SCAN's result buffer, kept from one scan to the next: a
+	 * scan of clean memory would otherwise cost more in allocating and
+	 * freeing it than in walking.
+	 */
+	struct splitckpt_range *scan_vec;
+	u64 scan_vec_len;
 };
 
 int splitckpt_copy_in(void *karg, size_t ksize, size_t ver0_size,

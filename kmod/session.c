@@ -234,6 +234,8 @@ void splitckpt_session_init(struct splitckpt_session *s)
 	mutex_init(&s->lock);
 	s->mm = NULL;
 	s->tracker = NULL;
+	s->scan_vec = NULL;
+	s->scan_vec_len = 0;
 }
 
 long splitckpt_session_attach(struct splitckpt_session *s, void __user *uarg)
@@ -297,6 +299,9 @@ out_unlock:
 
 void splitckpt_session_release(struct splitckpt_session *s)
 {
+	kvfree(s->scan_vec);
+	s->scan_vec = NULL;
+	s->scan_vec_len = 0;
 	if (!s->mm)
 		return;
 	spin_lock(&s->tracker->lock);

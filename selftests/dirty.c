@@ -6,6 +6,7 @@
  * mmu notifier, one tracker per mm, permissions, and no lost write with a
  * writer running on another CPU.
  */
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -14,7 +15,9 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/uio.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/io_uring.h>
 
 #include "splitckpt_test.h"
 
@@ -678,6 +681,191 @@ TEST_F(track, odirect_read_is_reported)
 	SCAN_ALL(0);
 	ASSERT_EQ(0, self->r.ret);
 	EXPECT_EQ(0, self->r.arg.nr_ranges);
+}
+
+/* Checks that exactly the pages of @want (sorted, @k of them) are set. */
+static void expect_pages(struct __test_metadata *_metadata,
+			 const unsigned char *dirty, long n, const int *want,
+			 int k, const char *what)
+{
+	for (long p = 0, i = 0; p < n; p++) {
+		int w = i < k && want[i] == p;
+
+		EXPECT_EQ(w, dirty[p]) TH_LOG("%s: page %ld", what, p);
+		i += w;
+	}
+}
+
+/*
+ * /proc/PID/mem (as ptrace's PEEK/POKE) writes through get_user_pages()
+ * without a pin and with the PTE left clean: only the folio's dirty flag
+ * tells.  Exactly the pages written are reported, with their content.
+ */
+TEST_F(track, proc_mem_write_is_reported)
+{
+	static const int pages[] = { 5, 77, 700 };
+	const int k = sizeof(pages) / sizeof(pages[0]);
+	char *b = self->buf, *src;
+	long pg = self->pg;
+	int fd;
+
+	fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd) TH_LOG("/proc/self/mem: %s", strerror(errno));
+	src = malloc(pg);
+	ASSERT_NE(NULL, src);
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < k; i++) {
+			memset(src, 'a' + round * k + i, pg);
+			ASSERT_EQ(pg, pwrite(fd, src, pg, (uintptr_t)(b + pages[i] * pg)));
+		}
+		drain_lru_batches();
+		SCAN_ALL(0);
+		ASSERT_EQ(0, self->r.ret);
+		ASSERT_EQ(0, to_pages(&self->r, b, pg, self->dirty));
+		expect_pages(_metadata, self->dirty, NPAGES, pages, k, "/proc/self/mem");
+		for (int i = 0; i < k; i++) {
+			EXPECT_EQ('a' + round * k + i, b[pages[i] * pg]);
+			EXPECT_EQ('a' + round * k + i, b[pages[i] * pg + pg - 1]);
+		}
+		SCAN_ALL(0);
+		ASSERT_EQ(0, self->r.ret);
+		EXPECT_EQ(0, self->r.arg.nr_ranges);
+	}
+	free(src);
+	close(fd);
+}
+
+/* An io_uring instance with @len bytes at @addr registered (pinned). */
+static int pin_with_io_uring(void *addr, size_t len)
+{
+	struct iovec iov = { .iov_base = addr, .iov_len = len };
+	struct io_uring_params p;
+	int ring;
+
+	memset(&p, 0, sizeof(p));
+	ring = syscall(__NR_io_uring_setup, 1, &p);
+	if (ring < 0)
+		return -errno;
+	if (syscall(__NR_io_uring_register, ring, IORING_REGISTER_BUFFERS, &iov, 1)) {
+		int err = -errno;
+
+		close(ring);
+		return err;
+	}
+	return ring;
+}
+
+/*
+ * Pages pinned for I/O (here: io_uring registered buffers, a long-term
+ * pin) may be written by a device at any time: reported by every scan
+ * while pinned, and no longer once unpinned.
+ */
+TEST_F(track, pinned_pages_are_always_dirty)
+{
+	static const int pinned[] = { 100, 101, 102, 103 };
+	static const int plus5[] = { 5, 100, 101, 102, 103 };
+	char *b = self->buf;
+	long pg = self->pg;
+	int ring;
+
+	ring = pin_with_io_uring(b + 100 * pg, 4 * pg);
+	if (ring == -ENOSYS || ring == -EPERM)
+		SKIP(return, "io_uring: %s", strerror(-ring));
+	ASSERT_LE(0, ring) TH_LOG("io_uring: %s", strerror(-ring));
+	drain_lru_batches();
+	for (int round = 0; round < 3; round++) {
+		SCAN_ALL(0);
+		ASSERT_EQ(0, self->r.ret);
+		ASSERT_EQ(0, to_pages(&self->r, b, pg, self->dirty));
+		expect_pages(_metadata, self->dirty, NPAGES, pinned, 4, "pinned");
+	}
+	b[5 * pg] = 7;
+	SCAN_ALL(0);
+	ASSERT_EQ(0, self->r.ret);
+	ASSERT_EQ(0, to_pages(&self->r, b, pg, self->dirty));
+	expect_pages(_metadata, self->dirty, NPAGES, plus5, 5, "pinned + written");
+	close(ring);	/* unpins, at once or from a worker soon after */
+	for (int tries = 0; tries < 100; tries++) {
+		drain_lru_batches();
+		SCAN_ALL(0);
+		ASSERT_EQ(0, self->r.ret);
+		ASSERT_EQ(0, to_pages(&self->r, b, pg, self->dirty));
+		for (int p = 0; p < NPAGES; p++) {
+			if (p < 100 || p > 103)
+				ASSERT_EQ(0, self->dirty[p]) TH_LOG("unpinned: page %d", p);
+		}
+		if (!self->r.arg.nr_ranges)
+			break;
+		usleep(10000);
+	}
+	EXPECT_EQ(0, self->r.arg.nr_ranges) TH_LOG("still reported after the unpin");
+}
+
+/*
+ * A shared mapping's pages can be pinned through another process's
+ * mapping of them: a child pins two pages of a MAP_SHARED region; the
+ * parent's scans report them while the pin lasts, though nothing was ever
+ * pinned through the parent's own mm.
+ */
+TEST_F(track, pin_through_another_mm_is_reported)
+{
+	static const int pinned[] = { 2, 3 };
+	const long n = 16;
+	long pg = self->pg;
+	unsigned char dirty[16];
+	int ready[2], done[2], status;
+	char *sh, c = 0;
+	pid_t child;
+
+	sh = mmap(NULL, n * pg, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, sh);
+	memset(sh, 1, n * pg);
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(done));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		int ring = pin_with_io_uring(sh + 2 * pg, 2 * pg);
+
+		c = ring >= 0 ? 'p' : ring == -ENOSYS || ring == -EPERM ? 's' : 'f';
+		if (write(ready[1], &c, 1) != 1 || read(done[0], &c, 1) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	if (c == 's') {
+		ASSERT_EQ(1, write(done[1], &c, 1));
+		waitpid(child, &status, 0);
+		SKIP(return, "io_uring is not available");
+	}
+	ASSERT_EQ('p', c);
+	drain_lru_batches();
+	for (int round = 0; round < 3; round++) {
+		scan(self->fd, sh, n * pg, 0, NPAGES, &self->r);
+		ASSERT_EQ(0, self->r.ret);
+		ASSERT_EQ(0, mark_pages(&self->r, sh, pg, n, dirty));
+		if (round == 0) {
+			/* The first scan also reports the parent's memset. */
+			for (int p = 0; p < 2; p++)
+				EXPECT_EQ(1, dirty[pinned[p]]);
+			continue;
+		}
+		expect_pages(_metadata, dirty, n, pinned, 2, "pinned by the child");
+	}
+	ASSERT_EQ(1, write(done[1], &c, 1));
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* The child's exit drops the pin, at once or soon after. */
+	for (int tries = 0; tries < 100; tries++) {
+		drain_lru_batches();
+		scan(self->fd, sh, n * pg, 0, NPAGES, &self->r);
+		ASSERT_EQ(0, self->r.ret);
+		if (!self->r.arg.nr_ranges)
+			break;
+		usleep(10000);
+	}
+	EXPECT_EQ(0, self->r.arg.nr_ranges) TH_LOG("still reported after the unpin");
+	munmap(sh, n * pg);
 }
 
 static long anon_huge_kb(void)
