@@ -3,7 +3,7 @@
 # Guest side of scripts/bench-criu.sh: an incremental checkpoint of the same
 # program by CRIU and by splitckpt, in one guest, one after the other.
 #
-#   bench-criu-guest.sh BUILD MIB PCT THP FIRST TRACKERS [REPS]
+#   bench-criu-guest.sh BUILD MIB PCT THP FIRST TRACKERS [REPS [KO]]
 #
 #   BUILD     the build directory (BUILD/bench/victim is the program:
 #             scripts/bench-victim.c, MIB MiB of data, each SIGUSR1
@@ -20,6 +20,9 @@
 #   TRACKERS  comma-separated splitckpt trackers (auto: its default)
 #   REPS      repetitions of all rounds of one THP mode, alternating
 #             CRIU and splitckpt (default 1)
+#
+#   KO        a splitckpt.ko to load first (for the "module" tracker);
+#             unloaded at the end
 #
 # For CRIU, in every round:
 #   FIRST into DIR/1; the program rewrites PCT %;
@@ -52,6 +55,7 @@ thps=${4:-never}
 firsts=${5:-dump}
 trackers=${6:-auto}
 reps=${7:-1}
+ko=${8:-}
 bin=$build/bin
 victim=$build/bench/victim
 work=/tmp/bench-criu
@@ -61,6 +65,7 @@ echo "kernel $(uname -r)"
 cleanup() {
 	[ -n "$vpid" ] && kill -9 "$vpid" 2> /dev/null
 	rm -rf "$work"
+	[ -n "$ko" ] && rmmod splitckpt 2> /dev/null
 }
 trap cleanup EXIT
 
@@ -114,6 +119,10 @@ for m in nf_tables nft_compat ip_tables inet_diag tcp_diag udp_diag unix_diag \
 	modprobe -q "$m" 2> /dev/null
 done
 echo "# criu: $(criu --version 2>&1 | head -n 1)"
+if [ -n "$ko" ] && ! insmod "$ko"; then
+	echo "# insmod $ko failed: no module tracker"
+	ko=
+fi
 for f in /proc/sys/kernel/ns_last_pid /proc/self/pagemap /proc/self/clear_refs; do
 	[ -e "$f" ] || echo "# missing: $f"
 done

@@ -19,7 +19,9 @@
 #                       Debian's default)
 #   BENCH_CRIU_FIRST    CRIU procedures: dump,predump,dump-notrack,
 #                       incr-notrack (default dump; see bench-criu-guest.sh)
-#   BENCH_CRIU_TRACKERS splitckpt trackers (default auto,soft-dirty)
+#   BENCH_CRIU_TRACKERS splitckpt trackers (default module,uffd-wp,soft-dirty
+#                       when the module builds for the guest's kernel, which
+#                       is then loaded there; else auto,soft-dirty)
 #   BENCH_CRIU_REPS     repetitions, CRIU and splitckpt alternating; the
 #                       ratios use the fastest of each (default 1)
 #   BENCH_CRIU_MEM      guest memory in MiB (default 3 * MIB + 1536)
@@ -34,7 +36,7 @@ mib=${BENCH_CRIU_MIB:-${BENCH_MIB:-1024}}
 pct=${BENCH_PCT:-5}
 thp=${BENCH_CRIU_THP:-never,always}
 first=${BENCH_CRIU_FIRST:-dump}
-trackers=${BENCH_CRIU_TRACKERS:-auto,soft-dirty}
+trackers=${BENCH_CRIU_TRACKERS:-}
 reps=${BENCH_CRIU_REPS:-1}
 mem=${BENCH_CRIU_MEM:-$((3 * mib + 1536))}
 limit=${BENCH_CRIU_TIMEOUT:-3600}
@@ -49,6 +51,15 @@ kver=$("$top/scripts/kernels.sh" kver 6.12 2> /dev/null) || note "no Debian 6.12
 
 mkdir -p "$build/bench"
 gcc -O2 -o "$build/bench/victim" "$top/scripts/bench-victim.c" || exit 1
+# The module as the preferred tracker, when it builds for this kernel.
+if ko=$("$top/scripts/kmod-build.sh" "/lib/modules/$kver/build" "$build" \
+		2> "$build/bench/kmod-build-criu.log"); then
+	trackers=${trackers:-module,uffd-wp,soft-dirty}
+else
+	echo "# the module does not build for $kver (see $build/bench/kmod-build-criu.log): compared without it"
+	trackers=${trackers:-auto,soft-dirty}
+	ko=
+fi
 out=$build/bench/criu-vm
 rm -rf "$out"
 mkdir -p "$out"
@@ -56,7 +67,7 @@ mkdir -p "$out"
 cd "$top" || exit 1
 t0=$(date +%s)
 SPLITCKPT_BUILD=$build "$top/scripts/vm-run" -k "$kver" -m "$mem" -t "$limit" -q -o "$out" -- \
-	scripts/bench-criu-guest.sh "$build" "$mib" "$pct" "$thp" "$first" "$trackers" "$reps"
+	scripts/bench-criu-guest.sh "$build" "$mib" "$pct" "$thp" "$first" "$trackers" "$reps" "$ko"
 rc=$?
 t1=$(date +%s)
 grep -avE '^RESULT ' "$out/output.log" | grep -avE '^(kernel |\[)' | tr -d '\r'
