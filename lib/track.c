@@ -318,10 +318,33 @@ static int scan_uffd(uint64_t start, uint64_t end, sp_track_fn fn, void *arg)
  * or only soft-dirty ones and those gone (MADV_DONTNEED leaves no trace
  * but an empty entry: reported as written, not present).
  */
+/*
+ * Page-map entries read ahead for several ranges at once (the module's
+ * dirty runs are many and short): entries of pages [first, first + n).
+ * Only valid while scan_module() fills and uses it.
+ */
+#define PM_WINDOW	4096	/* entries: 16 MiB of memory, 32 KiB */
+#define PM_GAP		64	/* pages between ranges still read with them */
+static struct {
+	uint64_t first, n;
+	uint64_t ent[PM_WINDOW];
+} pmw;
+
+/* The entries of pages [page, page + n): from the window, or read to @buf. */
+static const uint64_t *pm_entries(uint64_t page, uint64_t n, uint64_t *buf)
+{
+	if (page >= pmw.first && page + n <= pmw.first + pmw.n)
+		return pmw.ent + (page - pmw.first);
+	if (pread(pagemap, buf, n * 8, page * 8) != (ssize_t)(n * 8))
+		return NULL;
+	return buf;
+}
+
 static int pagemap_runs(uint64_t start, uint64_t end, int written_only,
 			sp_track_fn fn, void *arg)
 {
-	uint64_t ent[512], run = start, cat = 0, c;
+	uint64_t buf[512], run = start, cat = 0, c;
+	const uint64_t *ent;
 	int r;
 
 	while (start < end) {
@@ -329,7 +352,8 @@ static int pagemap_runs(uint64_t start, uint64_t end, int written_only,
 
 		if (n > 512)
 			n = 512;
-		if (pread(pagemap, ent, n * 8, start / 4096 * 8) != (ssize_t)(n * 8))
+		ent = pm_entries(start / 4096, n, buf);
+		if (!ent)
 			return -EIO;
 		for (i = 0; i < n; i++, start += 4096) {
 			c = (ent[i] & PM_PRESENT ? PAGE_IS_PRESENT : 0) |
@@ -362,20 +386,35 @@ static int scan_module(uint64_t start, uint64_t end, sp_track_fn fn, void *arg)
 	 */
 	static struct splitckpt_range vec[MODULE_NVEC];
 	uint64_t walk_end;
-	int n, i, r;
+	int n, i, j, k, r;
 
 	while (start < end) {
 		n = sp_kmod_dirty_scan(track_fd, start, end, 0, vec, MODULE_NVEC, &walk_end);
 		if (n < 0)
 			return n;
-		for (i = 0; fn && i < n; i++) {
-			/*
-			 * Split by the page map into pages present (or
-			 * swapped) and pages gone, which the module reports
-			 * because their mapping changed (discarded, unmapped
-			 * and mapped again).
-			 */
-			r = pagemap_runs(vec[i].start, vec[i].end, 1, fn, arg);
+		/*
+		 * Split by the page map into pages present (or swapped) and
+		 * pages gone, which the module reports because their mapping
+		 * changed (discarded, unmapped and mapped again).  Ranges
+		 * close together share one read of the page map.
+		 */
+		for (i = 0; fn && i < n; i = j) {
+			for (j = i + 1; j < n && vec[j].start - vec[j - 1].end <= PM_GAP * 4096 &&
+			     vec[j].end - vec[i].start <= PM_WINDOW * 4096; j++)
+				;
+			pmw.n = 0;
+			if (j - i > 1) {
+				uint64_t pages = (vec[j - 1].end - vec[i].start) / 4096;
+
+				if (pread(pagemap, pmw.ent, pages * 8, vec[i].start / 4096 * 8) !=
+				    (ssize_t)(pages * 8))
+					return -EIO;
+				pmw.first = vec[i].start / 4096;
+				pmw.n = pages;
+			}
+			for (k = i, r = 0; !r && k < j; k++)
+				r = pagemap_runs(vec[k].start, vec[k].end, 1, fn, arg);
+			pmw.n = 0;
 			if (r)
 				return r;
 		}
