@@ -500,6 +500,60 @@ static int free_buf(struct sp_imgw *w)
 	}
 }
 
+/*
+ * The ring and registered buffers of the last writer, kept for the next
+ * one: otherwise every checkpoint faults fresh buffers in and pins them
+ * again (NBUF * CHUNK bytes stay allocated between checkpoints).  Owned
+ * by the process that made it: a forked child drops what it inherited.
+ */
+static struct {
+	pthread_mutex_t lock;
+	pid_t pid;		/* 0: empty */
+	int registered;
+	struct io_uring ring;
+	void *buf[NBUF];
+} spare = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* Takes the spare ring and buffers into @w; false when there are none. */
+static int spare_take(struct sp_imgw *w)
+{
+	int i, got = 0;
+
+	pthread_mutex_lock(&spare.lock);
+	if (spare.pid == getpid()) {
+		w->ring = spare.ring;
+		w->registered = spare.registered;
+		for (i = 0; i < NBUF; i++)
+			w->buf[i] = spare.buf[i];
+		got = 1;
+	} else if (spare.pid) {
+		io_uring_queue_exit(&spare.ring);
+		for (i = 0; i < NBUF; i++)
+			free(spare.buf[i]);
+	}
+	spare.pid = 0;
+	pthread_mutex_unlock(&spare.lock);
+	return got;
+}
+
+/* Keeps @w's idle ring and buffers as the spare; false when it is taken. */
+static int spare_keep(struct sp_imgw *w)
+{
+	int i, kept = 0;
+
+	pthread_mutex_lock(&spare.lock);
+	if (!spare.pid) {
+		spare.ring = w->ring;
+		spare.registered = w->registered;
+		for (i = 0; i < NBUF; i++)
+			spare.buf[i] = w->buf[i];
+		spare.pid = getpid();
+		kept = 1;
+	}
+	pthread_mutex_unlock(&spare.lock);
+	return kept;
+}
+
 static int imgw_open(int dirfd, uint64_t gen, struct sp_imgw **out)
 {
 	struct sp_imgw *w = calloc(1, sizeof(*w));
@@ -525,6 +579,11 @@ static int imgw_open(int dirfd, uint64_t gen, struct sp_imgw **out)
 		r = -errno;
 		free(w);
 		return r;
+	}
+	if (spare_take(w)) {
+		w->off = ALIGN;
+		*out = w;
+		return 0;
 	}
 	r = -io_uring_queue_init(QD, &w->ring, 0);
 	if (r) {
@@ -777,9 +836,11 @@ static void imgw_free(struct sp_imgw *w)
 	while (w->inflight && reap(w, 1) >= 0)
 		;
 	zpipe_free(w->z);	/* after its outputs' writes, before the buffers */
-	io_uring_queue_exit(&w->ring);
-	for (i = 0; i < NBUF; i++)
-		free(w->buf[i]);
+	if (w->inflight || !spare_keep(w)) {
+		io_uring_queue_exit(&w->ring);
+		for (i = 0; i < NBUF; i++)
+			free(w->buf[i]);
+	}
 	if (w->fd >= 0)
 		close(w->fd);
 	free(w->meta);
