@@ -8,6 +8,7 @@
  */
 #include <linux/errno.h>
 #include <linux/minmax.h>
+#include <linux/mm.h>
 #include <linux/uaccess.h>
 #include <linux/splitckpt.h>
 
@@ -60,5 +61,21 @@ int splitckpt_copy_out(void __user *uarg, u32 usize, void *karg, size_t ksize)
 	*(u32 *)karg = n;
 	if (copy_to_user(uarg, karg, n))
 		return -EFAULT;
+	return 0;
+}
+
+/**
+ * splitckpt_range_args_valid() - check the flags and range of a range query
+ * @flags:	the argument's flags; none are defined for these commands
+ * @start:	first address, page aligned
+ * @end:	end, page aligned, above @start, at most TASK_SIZE_MAX
+ *
+ * Return: 0 or -EINVAL.
+ */
+int splitckpt_range_args_valid(u32 flags, u64 start, u64 end)
+{
+	if (flags || !PAGE_ALIGNED(start) || !PAGE_ALIGNED(end) ||
+	    start >= end || end > TASK_SIZE_MAX)
+		return -EINVAL;
 	return 0;
 }

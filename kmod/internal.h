@@ -54,10 +54,12 @@ struct splitckpt_session {
 int splitckpt_copy_in(void *karg, size_t ksize, size_t ver0_size,
 		      const void __user *uarg, u32 *usize);
 int splitckpt_copy_out(void __user *uarg, u32 usize, void *karg, size_t ksize);
+int splitckpt_range_args_valid(u32 flags, u64 start, u64 end);
 
 void splitckpt_session_init(struct splitckpt_session *s);
 void splitckpt_session_release(struct splitckpt_session *s);
 long splitckpt_session_attach(struct splitckpt_session *s, void __user *uarg);
+int splitckpt_session_mm(struct splitckpt_session *s);
 
 void splitckpt_pending_add(struct splitckpt_tracker *t, u64 start, u64 end);
 void splitckpt_pending_remove(struct splitckpt_tracker *t, u64 start, u64 end);
@@ -70,6 +72,8 @@ int splitckpt_tags_match(struct splitckpt_tracker *t, u64 start, u64 end,
 			 unsigned int *nr);
 long splitckpt_tag_set(struct splitckpt_session *s, void __user *uarg);
 long splitckpt_tag_query(struct splitckpt_session *s, void __user *uarg);
+
+long splitckpt_vma_query(struct splitckpt_session *s, void __user *uarg);
 
 struct file;
 struct poll_table_struct;

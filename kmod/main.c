@@ -30,7 +30,8 @@
 				 BIT_ULL(SPLITCKPT_NR_AGENT_NEXT) | \
 				 BIT_ULL(SPLITCKPT_NR_AGENT_COMPLETE) | \
 				 BIT_ULL(SPLITCKPT_NR_TAG_SET) | \
-				 BIT_ULL(SPLITCKPT_NR_TAG_QUERY))
+				 BIT_ULL(SPLITCKPT_NR_TAG_QUERY) | \
+				 BIT_ULL(SPLITCKPT_NR_VMA_QUERY))
 
 static long splitckpt_get_info(void __user *uarg)
 {
@@ -82,6 +83,8 @@ static long splitckpt_ioctl(struct file *file, unsigned int cmd,
 		return splitckpt_tag_set(s, uarg);
 	case SPLITCKPT_NR_TAG_QUERY:
 		return splitckpt_tag_query(s, uarg);
+	case SPLITCKPT_NR_VMA_QUERY:
+		return splitckpt_vma_query(s, uarg);
 	default:
 		return -ENOIOCTLCMD;
 	}

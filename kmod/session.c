@@ -297,6 +297,21 @@ out_unlock:
 	return ret;
 }
 
+/* Takes a reference to the session's mm.  Caller: s->lock. */
+int splitckpt_session_mm(struct splitckpt_session *s)
+{
+	bool dead;
+
+	if (!s->mm)
+		return -ENOTCONN;
+	spin_lock(&s->tracker->lock);
+	dead = s->tracker->dead;
+	spin_unlock(&s->tracker->lock);
+	if (dead || !mmget_not_zero(s->mm))
+		return -ESRCH;
+	return 0;
+}
+
 void splitckpt_session_release(struct splitckpt_session *s)
 {
 	kvfree(s->scan_vec);

@@ -159,29 +159,6 @@ again:
 	return 0;
 }
 
-static int tag_args_valid(u32 flags, u64 start, u64 end)
-{
-	if (flags || !PAGE_ALIGNED(start) || !PAGE_ALIGNED(end) ||
-	    start >= end || end > TASK_SIZE_MAX)
-		return -EINVAL;
-	return 0;
-}
-
-/* Takes a reference to the session's mm.  Caller: s->lock. */
-static int session_mm(struct splitckpt_session *s)
-{
-	bool dead;
-
-	if (!s->mm)
-		return -ENOTCONN;
-	spin_lock(&s->tracker->lock);
-	dead = s->tracker->dead;
-	spin_unlock(&s->tracker->lock);
-	if (dead || !mmget_not_zero(s->mm))
-		return -ESRCH;
-	return 0;
-}
-
 long splitckpt_tag_set(struct splitckpt_session *s, void __user *uarg)
 {
 	struct splitckpt_tag_set arg;
@@ -194,7 +171,7 @@ long splitckpt_tag_set(struct splitckpt_session *s, void __user *uarg)
 				uarg, &usize);
 	if (ret)
 		return ret;
-	ret = tag_args_valid(arg.flags, arg.start, arg.end);
+	ret = splitckpt_range_args_valid(arg.flags, arg.start, arg.end);
 	if (ret)
 		return ret;
 	if (((arg.set | arg.clear) & ~SPLITCKPT_TAGS) || (arg.set & arg.clear) ||
@@ -202,7 +179,7 @@ long splitckpt_tag_set(struct splitckpt_session *s, void __user *uarg)
 		return -EINVAL;
 
 	mutex_lock(&s->lock);
-	ret = session_mm(s);
+	ret = splitckpt_session_mm(s);
 	if (ret)
 		goto out_unlock;
 	ret = mmap_read_lock_killable(s->mm);
@@ -255,7 +232,7 @@ long splitckpt_tag_query(struct splitckpt_session *s, void __user *uarg)
 				SPLITCKPT_TAG_QUERY_SIZE_VER0, uarg, &usize);
 	if (ret)
 		return ret;
-	ret = tag_args_valid(arg.flags, arg.start, arg.end);
+	ret = splitckpt_range_args_valid(arg.flags, arg.start, arg.end);
 	if (ret)
 		return ret;
 	if (memchr_inv(arg.reserved, 0, sizeof(arg.reserved)))
@@ -266,7 +243,7 @@ long splitckpt_tag_query(struct splitckpt_session *s, void __user *uarg)
 		return -ENOMEM;
 
 	mutex_lock(&s->lock);
-	ret = session_mm(s);
+	ret = splitckpt_session_mm(s);
 	if (ret)
 		goto out_unlock;
 	mmput(s->mm);

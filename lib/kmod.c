@@ -88,6 +88,24 @@ int sp_kmod_tag_query(int fd, uint64_t start, uint64_t end,
 	return (int)q.nr_ranges;
 }
 
+int sp_kmod_vma_query(int fd, uint64_t start, uint64_t end,
+		      struct splitckpt_vma *vec, unsigned int len,
+		      uint64_t *walk_end)
+{
+	struct splitckpt_vma_query q;
+
+	memset(&q, 0, sizeof(q));
+	q.size = sizeof(q);
+	q.start = start;
+	q.end = end;
+	q.vec = (uintptr_t)vec;
+	q.vec_len = len;
+	if (ioctl(fd, SPLITCKPT_IOC_VMA_QUERY, &q))
+		return -errno;
+	*walk_end = q.walk_end;
+	return (int)q.nr_vmas;
+}
+
 int sp_kmod_request(int fd, pid_t pid, unsigned int flags, const char *dir,
 		    int *status, uint64_t *gen)
 {

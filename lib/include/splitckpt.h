@@ -56,6 +56,15 @@ int sp_kmod_tag_query(int fd, uint64_t start, uint64_t end,
 		      uint64_t *walk_end);
 
 /*
+ * The mappings of [@start, @end) with their SPLITCKPT_VMF_* properties into
+ * @vec (@len entries); returns how many were written and stores in
+ * *@walk_end where the listing stopped.  -ENOTTY from a module without it.
+ */
+int sp_kmod_vma_query(int fd, uint64_t start, uint64_t end,
+		      struct splitckpt_vma *vec, unsigned int len,
+		      uint64_t *walk_end);
+
+/*
  * Ask the registered agent for a checkpoint of @pid (0: the caller) and wait
  * until it completes.  @flags are SPLITCKPT_REQ_* bits; @dir is the image
  * directory, or NULL for the agent's default.  On success returns 0 and

@@ -268,6 +268,68 @@ struct splitckpt_tag_query {
 
 #define SPLITCKPT_TAG_QUERY_SIZE_VER0	88
 
+/* Properties of a mapping in struct splitckpt_vma.flags. */
+#define SPLITCKPT_VMF_READ		_BITULL(0)	/* PROT_READ */
+#define SPLITCKPT_VMF_WRITE		_BITULL(1)	/* PROT_WRITE */
+#define SPLITCKPT_VMF_EXEC		_BITULL(2)	/* PROT_EXEC */
+#define SPLITCKPT_VMF_SHARED		_BITULL(3)	/* MAP_SHARED */
+#define SPLITCKPT_VMF_FILE		_BITULL(4)	/* maps a file or shmem */
+#define SPLITCKPT_VMF_HUGEPAGE		_BITULL(5)	/* MADV_HUGEPAGE */
+#define SPLITCKPT_VMF_NOHUGEPAGE	_BITULL(6)	/* MADV_NOHUGEPAGE */
+#define SPLITCKPT_VMF_DONTFORK		_BITULL(7)	/* MADV_DONTFORK */
+#define SPLITCKPT_VMF_WIPEONFORK	_BITULL(8)	/* MADV_WIPEONFORK */
+#define SPLITCKPT_VMF_DONTDUMP		_BITULL(9)	/* MADV_DONTDUMP */
+#define SPLITCKPT_VMF_MERGEABLE		_BITULL(10)	/* MADV_MERGEABLE */
+#define SPLITCKPT_VMF_LOCKED		_BITULL(11)	/* mlock() */
+
+/**
+ * struct splitckpt_vma - one mapping, clipped to the query
+ * @start:	first byte, page aligned
+ * @end:	one past the last byte, page aligned
+ * @flags:	SPLITCKPT_VMF_* bits
+ */
+struct splitckpt_vma {
+	__u64 start;
+	__u64 end;
+	__u64 flags;
+};
+
+/**
+ * struct splitckpt_vma_query - list the mappings of the attached address space
+ * @size:	sizeof(struct splitckpt_vma_query)
+ * @flags:	must be zero.
+ * @start:	first address, page aligned.
+ * @end:	end, page aligned, above @start.
+ * @vec:	user pointer to an array of struct splitckpt_vma.
+ * @vec_len:	entries in @vec (at most SPLITCKPT_SCAN_MAX_VEC are used).
+ * @walk_end:	out: the mappings listed cover what is mapped in
+ *		[@start, @walk_end); @end unless @vec filled up.
+ * @nr_vmas:	out: entries written, one per kernel mapping (VMA), in
+ *		ascending order; holes are left out.
+ * @reserved:	must be zero.
+ *
+ * What /proc/PID/smaps says in its first line and "VmFlags:", without
+ * walking the page tables (so its cost does not grow with the memory
+ * mapped); a snapshot taken under the mmap lock.
+ *
+ * Errors: -ENOTCONN before ATTACH; -ESRCH once the target's address space
+ * is gone; -EINVAL for unknown flags, reserved fields, or unaligned or
+ * empty ranges; -EFAULT for a bad @vec; -EINTR for a fatal signal.
+ */
+struct splitckpt_vma_query {
+	__u32 size;
+	__u32 flags;
+	__u64 start;
+	__u64 end;
+	__u64 vec;
+	__u64 vec_len;
+	__u64 walk_end;
+	__u64 nr_vmas;
+	__u64 reserved[3];
+};
+
+#define SPLITCKPT_VMA_QUERY_SIZE_VER0	80
+
 /* Longest directory string a checkpoint request carries, in bytes. */
 #define SPLITCKPT_DIR_MAX		4095
 
@@ -425,6 +487,7 @@ struct splitckpt_agent_complete {
 #define SPLITCKPT_NR_AGENT_COMPLETE	0x06
 #define SPLITCKPT_NR_TAG_SET		0x07
 #define SPLITCKPT_NR_TAG_QUERY		0x08
+#define SPLITCKPT_NR_VMA_QUERY		0x09
 
 #define SPLITCKPT_IOC_GET_INFO \
 	_IOWR(SPLITCKPT_IOC_TYPE, SPLITCKPT_NR_GET_INFO, struct splitckpt_info)
@@ -449,5 +512,8 @@ struct splitckpt_agent_complete {
 #define SPLITCKPT_IOC_TAG_QUERY \
 	_IOWR(SPLITCKPT_IOC_TYPE, SPLITCKPT_NR_TAG_QUERY, \
 	      struct splitckpt_tag_query)
+#define SPLITCKPT_IOC_VMA_QUERY \
+	_IOWR(SPLITCKPT_IOC_TYPE, SPLITCKPT_NR_VMA_QUERY, \
+	      struct splitckpt_vma_query)
 
 #endif /* _UAPI_LINUX_SPLITCKPT_H */
