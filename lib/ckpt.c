@@ -21,6 +21,8 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include <linux/splitckpt.h>
+
 #include "band.h"
 #include "image.h"
 #include "track.h"
@@ -553,11 +555,62 @@ static long save_part(void *arg, uint64_t s, uint64_t e)
 }
 
 /*
- * All mappings, read before any is saved: saving changes them (tracking
- * registration merges and splits, unreadable ones are made readable for
- * a moment), which must not show up in the list being read.
+ * A mapping's first line in /proc/self/maps and smaps: "start-end perms
+ * offset dev inode path" into @m and @path; 0 for any other line.  Into
+ * temporaries: sscanf() assigns what it matched before failing, and
+ * "AnonHugePages:" starts with a hex digit.
  */
-static int read_mappings(struct ckpt *c, struct mapping **out, size_t *n)
+static int parse_head(const char *line, struct mapping *m, char *path, size_t len)
+{
+	uint64_t ns, ne, noff;
+	char np[8] = "";
+	int k = 0;
+
+	if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %*s %*u %n",
+		   &ns, &ne, np, &noff, &k) < 4 || !k)
+		return 0;
+	m->start = ns;
+	m->end = ne;
+	m->pgoff = noff;
+	m->rss = 0;
+	memcpy(m->perms, np, sizeof(m->perms));
+	snprintf(path, len, "%s", line + k);
+	path[strcspn(path, "\n")] = '\0';
+	return 1;
+}
+
+/* Appends @m, with a copy of @path, to the list @v of @n (room for @cap). */
+static int add_mapping(struct mapping **v, size_t *n, size_t *cap,
+		       struct mapping *m, const char *path)
+{
+	m->path = strdup(path);
+	if (!m->path)
+		return -ENOMEM;
+	if (*n == *cap) {
+		struct mapping *nv = realloc(*v, (*cap * 2 + 64) * sizeof(**v));
+
+		if (!nv) {
+			free(m->path);
+			return -ENOMEM;
+		}
+		*v = nv;
+		*cap = *cap * 2 + 64;
+	}
+	(*v)[(*n)++] = *m;
+	return 0;
+}
+
+static void free_mappings(struct mapping *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i].path);
+	free(v);
+}
+
+/* With /proc/self/smaps: its "Rss:" and "VmFlags:" lines too. */
+static int read_smaps(struct ckpt *c, struct mapping **out, size_t *n)
 {
 	char line[4096 + 128], path[4096] = "";
 	struct mapping cur = { 0 }, *v = NULL;
@@ -569,10 +622,6 @@ static int read_mappings(struct ckpt *c, struct mapping **out, size_t *n)
 	if (!f)
 		return fail(c, -errno, "opening /proc/self/smaps");
 	while (!r && fgets(line, sizeof(line), f)) {
-		uint64_t ns, ne, noff;
-		char np[8] = "";
-		int k = 0;
-
 		if (!strncmp(line, "Rss:", 4)) {
 			cur.rss = strtoull(line + 4, NULL, 10) * 1024;
 			continue;
@@ -583,43 +632,154 @@ static int read_mappings(struct ckpt *c, struct mapping **out, size_t *n)
 			have = 0;
 			cur.madv = vm_flags(line);
 			cur.tracked = sp_track_follows(cur.start, cur.end, line);
-			cur.path = strdup(path);
-			if (*n == cap) {
-				struct mapping *nv = realloc(v, (cap = cap * 2 + 64) * sizeof(*v));
-
-				if (!nv) {
-					free(cur.path);
-					cur.path = NULL;
-				} else {
-					v = nv;
-				}
-			}
-			if (!cur.path)
-				r = fail(c, -ENOMEM, "listing mappings");
-			else
-				v[(*n)++] = cur;
+			r = add_mapping(&v, n, &cap, &cur, path);
+			if (r)
+				fail(c, r, "listing mappings");
 			continue;
 		}
-		/*
-		 * A mapping's first line: "start-end perms offset dev inode
-		 * path".  Into temporaries: sscanf() assigns what it matched
-		 * before failing, and "AnonHugePages:" starts with a hex digit.
-		 */
-		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %*s %*u %n",
-			   &ns, &ne, np, &noff, &k) < 4 || !k)
-			continue;
-		cur.start = ns;
-		cur.end = ne;
-		cur.pgoff = noff;
-		cur.rss = 0;
-		memcpy(cur.perms, np, sizeof(cur.perms));
-		snprintf(path, sizeof(path), "%s", line + k);
-		path[strcspn(path, "\n")] = '\0';
-		have = 1;
+		if (parse_head(line, &cur, path, sizeof(path)))
+			have = 1;
 	}
 	fclose(f);
 	*out = v;
 	return r;
+}
+
+/* Where the module's listing of every mapping ends (x86-64, 4 levels). */
+#define VMAS_END	0x7ffffffff000ULL
+
+/* The module's list of every mapping, with SPLITCKPT_VMF_* properties. */
+static int module_vmas(struct splitckpt_vma **out, size_t *n)
+{
+	struct splitckpt_vma *v = NULL, *nv;
+	uint64_t at = 0, walk_end;
+	size_t cap = 0;
+	int k;
+
+	*n = 0;
+	for (;;) {
+		if (cap - *n < 256) {
+			nv = realloc(v, (cap + 1024) * sizeof(*v));
+			if (!nv) {
+				free(v);
+				return -ENOMEM;
+			}
+			v = nv;
+			cap += 1024;
+		}
+		k = sp_track_vmas(at, VMAS_END, v + *n, cap - *n, &walk_end);
+		if (k < 0 || (walk_end < VMAS_END && walk_end <= at)) {
+			free(v);
+			return k < 0 ? k : -EIO;
+		}
+		*n += k;
+		if (walk_end >= VMAS_END)
+			break;
+		at = walk_end;
+	}
+	*out = v;
+	return 0;
+}
+
+/* SPLITCKPT_VMA_* bits for the module's SPLITCKPT_VMF_* bits. */
+static uint32_t vmf_madv(uint64_t vmf)
+{
+	static const struct {
+		uint64_t vmf;
+		uint32_t bit;
+	} map[] = {
+		{ SPLITCKPT_VMF_HUGEPAGE, SPLITCKPT_VMA_HUGEPAGE },
+		{ SPLITCKPT_VMF_NOHUGEPAGE, SPLITCKPT_VMA_NOHUGEPAGE },
+		{ SPLITCKPT_VMF_DONTFORK, SPLITCKPT_VMA_DONTFORK },
+		{ SPLITCKPT_VMF_WIPEONFORK, SPLITCKPT_VMA_WIPEONFORK },
+		{ SPLITCKPT_VMF_DONTDUMP, SPLITCKPT_VMA_DONTDUMP },
+		{ SPLITCKPT_VMF_MERGEABLE, SPLITCKPT_VMA_MERGEABLE },
+		{ SPLITCKPT_VMF_LOCKED, SPLITCKPT_VMA_LOCKED },
+	};
+	uint32_t bits = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (vmf & map[i].vmf)
+			bits |= map[i].bit;
+	return bits;
+}
+
+/* Do a maps line's permissions say what the module says? */
+static int perms_agree(const char *perms, uint64_t vmf)
+{
+	return (perms[0] == 'r') == !!(vmf & SPLITCKPT_VMF_READ) &&
+	       (perms[1] == 'w') == !!(vmf & SPLITCKPT_VMF_WRITE) &&
+	       (perms[2] == 'x') == !!(vmf & SPLITCKPT_VMF_EXEC) &&
+	       (perms[3] == 's') == !!(vmf & SPLITCKPT_VMF_SHARED);
+}
+
+/*
+ * With /proc/self/maps and the module's VMA_QUERY instead: no walk of every
+ * page table (smaps' cost grows with the memory mapped), no resident sizes.
+ * -EAGAIN, with no message, when the module cannot list the mappings or
+ * the two listings disagree (something changed in between).
+ */
+static int read_maps_module(struct ckpt *c, struct mapping **out, size_t *n)
+{
+	char line[4096 + 128], path[4096] = "";
+	struct mapping cur = { 0 }, *v = NULL;
+	struct splitckpt_vma *vm;
+	size_t cap = 0, nvm, j = 0;
+	FILE *f;
+	int r;
+
+	*n = 0;
+	if (module_vmas(&vm, &nvm))
+		return -EAGAIN;
+	f = fopen("/proc/self/maps", "re");
+	if (!f) {
+		free(vm);
+		return fail(c, -errno, "opening /proc/self/maps");
+	}
+	r = 0;
+	while (!r && fgets(line, sizeof(line), f)) {
+		if (!parse_head(line, &cur, path, sizeof(path)))
+			continue;
+		if (cur.start >= VMAS_END && !strcmp(path, "[vsyscall]"))
+			continue;	/* not a mapping of the process */
+		while (j < nvm && vm[j].end <= cur.start)
+			j++;
+		if (j == nvm || vm[j].start != cur.start || vm[j].end != cur.end ||
+		    !perms_agree(cur.perms, vm[j].flags)) {
+			r = -EAGAIN;
+			break;
+		}
+		cur.madv = vmf_madv(vm[j].flags);
+		cur.tracked = sp_track_follows(cur.start, cur.end, "");
+		r = add_mapping(&v, n, &cap, &cur, path);
+		if (r)
+			fail(c, r, "listing mappings");
+	}
+	fclose(f);
+	free(vm);
+	if (r == -EAGAIN) {
+		free_mappings(v, *n);
+		v = NULL;
+		*n = 0;
+	}
+	*out = v;
+	return r;
+}
+
+/*
+ * All mappings, read before any is saved: saving changes them (tracking
+ * registration merges and splits, unreadable ones are made readable for
+ * a moment), which must not show up in the list being read.  Resident
+ * sizes (@rss) need smaps; without them the module's listing will do.
+ */
+static int read_mappings(struct ckpt *c, int rss, struct mapping **out, size_t *n)
+{
+	int r = -EAGAIN;
+
+	if (!rss && sp_track_backend() == SP_TRACK_MODULE)
+		r = read_maps_module(c, out, n);
+	return r == -EAGAIN ? read_smaps(c, out, n) : r;
 }
 
 static long count_part(void *arg, uint64_t s, uint64_t e)
@@ -649,7 +809,7 @@ static int save_memory(struct ckpt *c)
 	size_t n, i;
 	long r;
 
-	r = read_mappings(c, &v, &n);
+	r = read_mappings(c, !c->incremental && !c->passes, &v, &n);
 	if (!r && !c->incremental && !c->passes)
 		c->total = resident(v, n);
 	for (i = 0; !r && i < n; i++) {
@@ -657,9 +817,7 @@ static int save_memory(struct ckpt *c)
 
 		r = sp_band_each(v[i].start, v[i].end, save_part, &mp);
 	}
-	for (i = 0; i < n; i++)
-		free(v[i].path);
-	free(v);
+	free_mappings(v, n);
 	return r;
 }
 
@@ -741,7 +899,7 @@ static int precopy_pass(struct ckpt *c, int first)
 
 	/* The list of mappings holds still while it is read. */
 	sp_raw_lock(&sp_band.lock);
-	r = read_mappings(c, &v, &n);
+	r = read_mappings(c, first && !c->incremental, &v, &n);
 	if (!r && first && !c->incremental)
 		c->total = resident(v, n);
 	for (i = 0; !r && i < n; i++) {
@@ -757,9 +915,7 @@ static int precopy_pass(struct ckpt *c, int first)
 		r = precopy_part(c, l.v[i].m, l.v[i].s, l.v[i].e, first);
 	if (r && !*c->msg)
 		fail(c, r, "pre-copying memory");
-	for (i = 0; i < n; i++)
-		free(v[i].path);
-	free(v);
+	free_mappings(v, n);
 	free(l.v);
 	return r;
 }

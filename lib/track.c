@@ -248,6 +248,14 @@ static int module_tagged(uint64_t start, uint64_t end)
 	       (t[0].tags & SPLITCKPT_TAG_UPPER);
 }
 
+int sp_track_vmas(uint64_t start, uint64_t end, struct splitckpt_vma *vec,
+		  unsigned int len, uint64_t *walk_end)
+{
+	if (sp_track_backend() != SP_TRACK_MODULE)
+		return -EOPNOTSUPP;
+	return sp_kmod_vma_query(track_fd, start, end, vec, len, walk_end);
+}
+
 int sp_track_follows(uint64_t start, uint64_t end, const char *vmflags)
 {
 	switch (sp_track_backend()) {

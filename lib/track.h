@@ -28,6 +28,8 @@
 
 #include "pagemap_scan.h"
 
+struct splitckpt_vma;
+
 enum sp_tracker {
 	SP_TRACK_NONE,
 	SP_TRACK_UFFD_WP,
@@ -58,8 +60,15 @@ enum sp_tracker sp_track_backend(void);
 void sp_track_fds(int fds[2]);
 
 /*
+ * The mappings of [start, end) as the module sees them (no page-table
+ * walk), like sp_kmod_vma_query(); -EOPNOTSUPP under another tracker.
+ */
+int sp_track_vmas(uint64_t start, uint64_t end, struct splitckpt_vma *vec,
+		  unsigned int len, uint64_t *walk_end);
+/*
  * Has the tracker followed the mapping [start, end) since the last epoch?
- * @vmflags is its "VmFlags:" line from /proc/self/smaps.
+ * @vmflags is its "VmFlags:" line from /proc/self/smaps (the module's
+ * tracker does not need it: "" will do).
  */
 int sp_track_follows(uint64_t start, uint64_t end, const char *vmflags);
 /*
