@@ -229,7 +229,9 @@ splitckpt_round() {	# splitckpt_round THP TRACKER
 	incr=$("$bin/splitckpt" checkpoint "$vpid" --json) || return 1
 	t3=$(now_ns)
 	# What one walk of the program's page tables costs here: the
-	# runtime reads /proc/self/smaps (for VmFlags) at every checkpoint.
+	# runtime reads /proc/self/smaps (for VmFlags) at every checkpoint,
+	# except with the module, which lists them (VMA_QUERY) for an
+	# incremental one.
 	t4=$(now_ns)
 	cat "/proc/$vpid/smaps" > /dev/null
 	t5=$(now_ns)
