@@ -501,33 +501,30 @@ static int free_buf(struct sp_imgw *w)
 }
 
 /*
- * The ring and registered buffers of the last writer, kept for the next
- * one: otherwise every checkpoint faults fresh buffers in and pins them
- * again (NBUF * CHUNK bytes stay allocated between checkpoints).  Owned
- * by the process that made it: a forked child drops what it inherited.
+ * The buffers of the last writer, kept for the next one: otherwise every
+ * checkpoint faults NBUF * CHUNK fresh bytes in before it can pin them
+ * (they stay allocated between checkpoints).  Not the ring: its
+ * descriptor would stay open among the program's between checkpoints.
+ * Owned by the process that made them: a forked child drops what it
+ * inherited.
  */
 static struct {
 	pthread_mutex_t lock;
 	pid_t pid;		/* 0: empty */
-	int registered;
-	struct io_uring ring;
 	void *buf[NBUF];
 } spare = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
-/* Takes the spare ring and buffers into @w; false when there are none. */
+/* Takes the spare buffers into @w; false when there are none. */
 static int spare_take(struct sp_imgw *w)
 {
 	int i, got = 0;
 
 	pthread_mutex_lock(&spare.lock);
 	if (spare.pid == getpid()) {
-		w->ring = spare.ring;
-		w->registered = spare.registered;
 		for (i = 0; i < NBUF; i++)
 			w->buf[i] = spare.buf[i];
 		got = 1;
 	} else if (spare.pid) {
-		io_uring_queue_exit(&spare.ring);
 		for (i = 0; i < NBUF; i++)
 			free(spare.buf[i]);
 	}
@@ -536,15 +533,13 @@ static int spare_take(struct sp_imgw *w)
 	return got;
 }
 
-/* Keeps @w's idle ring and buffers as the spare; false when it is taken. */
+/* Keeps @w's idle buffers as the spare ones; false when there are some. */
 static int spare_keep(struct sp_imgw *w)
 {
 	int i, kept = 0;
 
 	pthread_mutex_lock(&spare.lock);
 	if (!spare.pid) {
-		spare.ring = w->ring;
-		spare.registered = w->registered;
 		for (i = 0; i < NBUF; i++)
 			spare.buf[i] = w->buf[i];
 		spare.pid = getpid();
@@ -580,21 +575,20 @@ static int imgw_open(int dirfd, uint64_t gen, struct sp_imgw **out)
 		free(w);
 		return r;
 	}
-	if (spare_take(w)) {
-		w->off = ALIGN;
-		*out = w;
-		return 0;
-	}
 	r = -io_uring_queue_init(QD, &w->ring, 0);
 	if (r) {
 		r = -r;
 		goto fail;
 	}
-	for (i = 0; i < NBUF; i++) {
-		if (posix_memalign(&w->buf[i], ALIGN, CHUNK)) {
-			r = -ENOMEM;
-			goto fail_ring;
+	if (!spare_take(w)) {
+		for (i = 0; i < NBUF; i++) {
+			if (posix_memalign(&w->buf[i], ALIGN, CHUNK)) {
+				r = -ENOMEM;
+				goto fail_ring;
+			}
 		}
+	}
+	for (i = 0; i < NBUF; i++) {
 		iov[i].iov_base = w->buf[i];
 		iov[i].iov_len = CHUNK;
 	}
@@ -836,8 +830,8 @@ static void imgw_free(struct sp_imgw *w)
 	while (w->inflight && reap(w, 1) >= 0)
 		;
 	zpipe_free(w->z);	/* after its outputs' writes, before the buffers */
+	io_uring_queue_exit(&w->ring);
 	if (w->inflight || !spare_keep(w)) {
-		io_uring_queue_exit(&w->ring);
 		for (i = 0; i < NBUF; i++)
 			free(w->buf[i]);
 	}
