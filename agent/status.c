@@ -21,6 +21,20 @@ static const char *why_not(enum sp_tracker t, int r)
 	       "not supported by this kernel";
 }
 
+/* Are transparent huge pages on for every mapping ("always")? */
+static int thp_always(void)
+{
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "re");
+	char buf[128] = "";
+
+	if (!f)
+		return 0;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	return strstr(buf, "[always]") != NULL;
+}
+
 int cmd_status(int argc, char **argv)
 {
 	const enum sp_tracker *t = sp_track_order;
@@ -67,5 +81,11 @@ int cmd_status(int argc, char **argv)
 		printf("%-11s %s\n", sp_track_name(t[i]),
 		       r[i] ? why_not(t[i], r[i]) : "available");
 	printf("tracker     %s\n", chosen);
+	/* Both see a huge page's dirty bit: sparse writes cost 2 MiB each. */
+	if ((!strcmp(chosen, "module") || !strcmp(chosen, "soft-dirty")) && thp_always())
+		printf("note        transparent huge pages are always on: %s reports a write\n"
+		       "            as its whole 2 MiB page; SPLITCKPT_TRACKER=uffd-wp (if available)\n"
+		       "            keeps generations exact for programs that write sparsely\n",
+		       chosen);
 	return 0;
 }
