@@ -9,6 +9,7 @@
 #include <linux/errno.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
+#include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/splitckpt.h>
 
@@ -78,4 +79,18 @@ int splitckpt_range_args_valid(u32 flags, u64 start, u64 end)
 	    start >= end || end > TASK_SIZE_MAX)
 		return -EINVAL;
 	return 0;
+}
+
+/**
+ * splitckpt_vec_alloc() - the kernel buffer for a listing's results
+ * @vec_len:	entries the caller offers; at most SPLITCKPT_SCAN_MAX_VEC are used
+ * @size:	bytes per entry
+ * @len:	returns how many entries the listing may fill
+ *
+ * Return: a buffer of at least one entry (kvfree() it), or NULL.
+ */
+void *splitckpt_vec_alloc(u64 vec_len, size_t size, u64 *len)
+{
+	*len = min_t(u64, vec_len, SPLITCKPT_SCAN_MAX_VEC);
+	return kvmalloc_array(max_t(u64, *len, 1), size, GFP_KERNEL);
 }

@@ -55,6 +55,7 @@ int splitckpt_copy_in(void *karg, size_t ksize, size_t ver0_size,
 		      const void __user *uarg, u32 *usize);
 int splitckpt_copy_out(void __user *uarg, u32 usize, void *karg, size_t ksize);
 int splitckpt_range_args_valid(u32 flags, u64 start, u64 end);
+void *splitckpt_vec_alloc(u64 vec_len, size_t size, u64 *len);
 
 void splitckpt_session_init(struct splitckpt_session *s);
 void splitckpt_session_release(struct splitckpt_session *s);

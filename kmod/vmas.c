@@ -61,8 +61,7 @@ long splitckpt_vma_query(struct splitckpt_session *s, void __user *uarg)
 		return ret;
 	if (memchr_inv(arg.reserved, 0, sizeof(arg.reserved)))
 		return -EINVAL;
-	len = min_t(u64, arg.vec_len, SPLITCKPT_SCAN_MAX_VEC);
-	vec = kvmalloc_array(max_t(u64, len, 1), sizeof(*vec), GFP_KERNEL);
+	vec = splitckpt_vec_alloc(arg.vec_len, sizeof(*vec), &len);
 	if (!vec)
 		return -ENOMEM;
 
