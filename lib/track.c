@@ -321,12 +321,6 @@ static int scan_uffd(uint64_t start, uint64_t end, sp_track_fn fn, void *arg)
 }
 
 /*
- * The page map of [start, end) in runs of equal PAGE_IS_* categories, as
- * @written_only says: every page is WRITTEN (a run the module reported),
- * or only soft-dirty ones and those gone (MADV_DONTNEED leaves no trace
- * but an empty entry: reported as written, not present).
- */
-/*
  * Page-map entries read ahead for several ranges at once (the module's
  * dirty runs are many and short): entries of pages [first, first + n).
  * Only valid while scan_module() fills and uses it.
@@ -338,16 +332,37 @@ static struct {
 	uint64_t ent[PM_WINDOW];
 } pmw;
 
+/* Read the entries of pages [page, page + n) to @buf. */
+static int pm_read(uint64_t *buf, uint64_t page, uint64_t n)
+{
+	return pread(pagemap, buf, n * 8, page * 8) == (ssize_t)(n * 8) ? 0 : -EIO;
+}
+
 /* The entries of pages [page, page + n): from the window, or read to @buf. */
 static const uint64_t *pm_entries(uint64_t page, uint64_t n, uint64_t *buf)
 {
 	if (page >= pmw.first && page + n <= pmw.first + pmw.n)
 		return pmw.ent + (page - pmw.first);
-	if (pread(pagemap, buf, n * 8, page * 8) != (ssize_t)(n * 8))
-		return NULL;
-	return buf;
+	return pm_read(buf, page, n) ? NULL : buf;
 }
 
+/* Fill the window with the entries of [start, end), PM_WINDOW pages at most. */
+static int pm_window_fill(uint64_t start, uint64_t end)
+{
+	pmw.n = 0;
+	if (pm_read(pmw.ent, start / 4096, (end - start) / 4096))
+		return -EIO;
+	pmw.first = start / 4096;
+	pmw.n = (end - start) / 4096;
+	return 0;
+}
+
+/*
+ * The page map of [start, end) in runs of equal PAGE_IS_* categories, as
+ * @written_only says: every page is WRITTEN (a run the module reported),
+ * or only soft-dirty ones and those gone (MADV_DONTNEED leaves no trace
+ * but an empty entry: reported as written, not present).
+ */
 static int pagemap_runs(uint64_t start, uint64_t end, int written_only,
 			sp_track_fn fn, void *arg)
 {
@@ -410,17 +425,8 @@ static int scan_module(uint64_t start, uint64_t end, sp_track_fn fn, void *arg)
 			for (j = i + 1; j < n && vec[j].start - vec[j - 1].end <= PM_GAP * 4096 &&
 			     vec[j].end - vec[i].start <= PM_WINDOW * 4096; j++)
 				;
-			pmw.n = 0;
-			if (j - i > 1) {
-				uint64_t pages = (vec[j - 1].end - vec[i].start) / 4096;
-
-				if (pread(pagemap, pmw.ent, pages * 8, vec[i].start / 4096 * 8) !=
-				    (ssize_t)(pages * 8))
-					return -EIO;
-				pmw.first = vec[i].start / 4096;
-				pmw.n = pages;
-			}
-			for (k = i, r = 0; !r && k < j; k++)
+			r = j - i > 1 ? pm_window_fill(vec[i].start, vec[j - 1].end) : 0;
+			for (k = i; !r && k < j; k++)
 				r = pagemap_runs(vec[k].start, vec[k].end, 1, fn, arg);
 			pmw.n = 0;
 			if (r)
