@@ -42,6 +42,7 @@ int cmd_status(int argc, char **argv)
 	int json = cli_json;
 	int fd, mod, r[SP_TRACK_NR];
 	const char *chosen = "none (every generation is full)";
+	enum sp_tracker pick = SP_TRACK_NONE;
 	size_t i;
 
 	(void)argv;
@@ -57,7 +58,9 @@ int cmd_status(int argc, char **argv)
 		r[i] = sp_track_probe(t[i]);
 	for (i = SP_TRACK_NR; i-- > 0; )
 		if (!r[i])
-			chosen = sp_track_name(t[i]);
+			pick = t[i];
+	if (pick != SP_TRACK_NONE)
+		chosen = sp_track_name(pick);
 	if (json) {
 		printf("{\"module\": %s", mod ? "null" : "{");
 		if (!mod)
@@ -82,7 +85,7 @@ int cmd_status(int argc, char **argv)
 		       r[i] ? why_not(t[i], r[i]) : "available");
 	printf("tracker     %s\n", chosen);
 	/* Both see a huge page's dirty bit: sparse writes cost 2 MiB each. */
-	if ((!strcmp(chosen, "module") || !strcmp(chosen, "soft-dirty")) && thp_always())
+	if ((pick == SP_TRACK_MODULE || pick == SP_TRACK_SOFT_DIRTY) && thp_always())
 		printf("note        transparent huge pages are always on: %s reports a write\n"
 		       "            as its whole 2 MiB page; SPLITCKPT_TRACKER=uffd-wp (if available)\n"
 		       "            keeps generations exact for programs that write sparsely\n",
