@@ -69,7 +69,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-now_ns() { date +%s%N; }
+# stamp VAR: the time in ns, into VAR, without starting a process (a fork
+# and exec of date(1) costs ~75 ms under TCG, which both sides would pay).
+stamp() {
+	local t=${EPOCHREALTIME/[.,]/}
+	printf -v "$1" '%s000' "$t"
+}
 secs() { printf '%.3f' "$(echo "$1 / 1000000000" | bc -l)"; }
 mib_of() { printf '%.1f' "$(echo "$1 / 1048576" | bc -l)"; }
 
@@ -148,7 +153,7 @@ criu_round() {	# criu_round THP FIRST
 	wait_for "$d/out" '^READY' 1 || return 1
 	vpid=$(awk '/^READY/ { print $2; exit }' "$d/out")
 	hp=$(thp_of "$vpid")
-	t0=$(now_ns)
+	stamp t0
 	case $first in
 	dump)
 		criu dump -t "$vpid" -D "$d/1" -o dump.log --track-mem --leave-running ;;
@@ -163,20 +168,20 @@ criu_round() {	# criu_round THP FIRST
 		return 1 ;;
 	esac
 	rc=$?
-	t1=$(now_ns)
+	stamp t1
 	if [ $rc != 0 ] || ! kill -0 "$vpid" 2> /dev/null; then
 		echo "# criu $first failed ($rc); last lines of its log:"
 		tail -n 15 "$d/1/dump.log" | sed 's/^/#   /'
 		return 1
 	fi
 	read -r pages dns <<< "$(dirty "$d/out" 1)"
-	t2=$(now_ns)
+	stamp t2
 	track=--track-mem
 	[ "$first" = incr-notrack ] && track=
 	criu dump -t "$vpid" -D "$d/2" -o dump.log $track --prev-images-dir ../1 \
 		--leave-running
 	rc=$?
-	t3=$(now_ns)
+	stamp t3
 	if [ $rc != 0 ]; then
 		echo "# criu dump --prev-images-dir failed ($rc); last lines of its log:"
 		tail -n 15 "$d/2/dump.log" | sed 's/^/#   /'
@@ -221,22 +226,22 @@ splitckpt_round() {	# splitckpt_round THP TRACKER
 	vpid=$!
 	wait_for "$d/out" '^READY' 1 || return 1
 	hp=$(thp_of "$vpid")
-	t0=$(now_ns)
+	stamp t0
 	full=$("$bin/splitckpt" checkpoint "$vpid" --json) || return 1
-	t1=$(now_ns)
+	stamp t1
 	read -r pages dns <<< "$(dirty "$d/out" 1)"
-	t2=$(now_ns)
+	stamp t2
 	incr=$("$bin/splitckpt" checkpoint "$vpid" --json) || return 1
-	t3=$(now_ns)
+	stamp t3
 	# What one walk of the program's page tables costs here: the
 	# runtime reads /proc/self/smaps (for VmFlags) at every checkpoint,
 	# except with the module, which lists them (VMA_QUERY) for an
 	# incremental one.
-	t4=$(now_ns)
+	stamp t4
 	cat "/proc/$vpid/smaps" > /dev/null
-	t5=$(now_ns)
+	stamp t5
 	cat "/proc/$vpid/maps" > /dev/null	# the same without the walk
-	t6=$(now_ns)
+	stamp t6
 	# The same again with pre-copy: how long the program stays stopped.
 	dirty "$d/out" 2 > /dev/null
 	pre=$("$bin/splitckpt" checkpoint "$vpid" --precopy 3 --json 2> /dev/null) || pre=
