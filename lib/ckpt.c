@@ -645,14 +645,14 @@ static int read_smaps(struct ckpt *c, struct mapping **out, size_t *n)
 	return r;
 }
 
-/* Where the module's listing of every mapping ends (x86-64, 4 levels). */
-#define VMAS_END	0x7ffffffff000ULL
-
-/* The module's list of every mapping, with SPLITCKPT_VMF_* properties. */
+/*
+ * The module's list of the mappings in the upper half's band, with
+ * SPLITCKPT_VMF_* properties.
+ */
 static int module_vmas(struct splitckpt_vma **out, size_t *n)
 {
 	struct splitckpt_vma *v = NULL, *nv;
-	uint64_t at = 0, walk_end;
+	uint64_t at = SP_BAND_START, walk_end;
 	size_t cap = 0;
 	int k;
 
@@ -667,13 +667,13 @@ static int module_vmas(struct splitckpt_vma **out, size_t *n)
 			v = nv;
 			cap += 1024;
 		}
-		k = sp_track_vmas(at, VMAS_END, v + *n, cap - *n, &walk_end);
-		if (k < 0 || (walk_end < VMAS_END && walk_end <= at)) {
+		k = sp_track_vmas(at, SP_BAND_END, v + *n, cap - *n, &walk_end);
+		if (k < 0 || (walk_end < SP_BAND_END && walk_end <= at)) {
 			free(v);
 			return k < 0 ? k : -EIO;
 		}
 		*n += k;
-		if (walk_end >= VMAS_END)
+		if (walk_end >= SP_BAND_END)
 			break;
 		at = walk_end;
 	}
@@ -717,8 +717,11 @@ static int perms_agree(const char *perms, uint64_t vmf)
 /*
  * With /proc/self/maps and the module's VMA_QUERY instead: no walk of every
  * page table (smaps' cost grows with the memory mapped), no resident sizes.
- * -EAGAIN, with no message, when the module cannot list the mappings or
- * the two listings disagree (something changed in between).
+ * Only the band's mappings are listed: nothing else is saved, and outside
+ * it this very code changes mappings as it allocates (malloc growing an
+ * arena between the two reads).  -EAGAIN, with no message, when the module
+ * cannot list the mappings or the two listings disagree (something
+ * changed in between).
  */
 static int read_maps_module(struct ckpt *c, struct mapping **out, size_t *n)
 {
@@ -741,8 +744,8 @@ static int read_maps_module(struct ckpt *c, struct mapping **out, size_t *n)
 	while (!r && fgets(line, sizeof(line), f)) {
 		if (!parse_head(line, &cur, path, sizeof(path)))
 			continue;
-		if (cur.start >= VMAS_END && !strcmp(path, "[vsyscall]"))
-			continue;	/* not a mapping of the process */
+		if (cur.end <= SP_BAND_START || cur.start >= SP_BAND_END)
+			continue;
 		while (j < nvm && vm[j].end <= cur.start)
 			j++;
 		if (j == nvm || vm[j].start != cur.start || vm[j].end != cur.end ||
