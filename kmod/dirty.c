@@ -47,21 +47,30 @@ struct scan_ctx {
 	struct mm_struct *mm;
 	unsigned long start, end, walk_end;
 	bool clear, full, flush;
+	/* Whether to tell ranges apart by SPLITCKPT_REGION_* flags. */
+	bool regions;
 	/* Whether the VMA being walked may hold pinned folios. */
 	bool pins;
-	struct splitckpt_range *vec;
+	struct splitckpt_region *vec;
 	u64 vec_len, nr, nr_pages;
 	/* Snapshot of the tracker's pending ranges and a cursor into it. */
 	struct splitckpt_range pending[SPLITCKPT_PENDING_MAX];
 	unsigned int nr_pending, cursor;
 };
 
-/* Appends [addr, end); false when @vec is full (the walk stops at addr). */
-static bool emit(struct scan_ctx *c, unsigned long addr, unsigned long end)
+/*
+ * Appends [addr, end) with SPLITCKPT_REGION_* @flags (kept only when the
+ * caller asked for regions); false when @vec is full (the walk stops at
+ * addr).
+ */
+static bool emit(struct scan_ctx *c, unsigned long addr, unsigned long end,
+		 u64 flags)
 {
-	struct splitckpt_range *last = c->nr ? &c->vec[c->nr - 1] : NULL;
+	struct splitckpt_region *last = c->nr ? &c->vec[c->nr - 1] : NULL;
 
-	if (last && last->end == addr) {
+	if (!c->regions)
+		flags = 0;
+	if (last && last->end == addr && last->flags == flags) {
 		last->end = end;
 	} else {
 		if (c->nr == c->vec_len) {
@@ -71,6 +80,7 @@ static bool emit(struct scan_ctx *c, unsigned long addr, unsigned long end)
 		}
 		c->vec[c->nr].start = addr;
 		c->vec[c->nr].end = end;
+		c->vec[c->nr].flags = flags;
 		c->nr++;
 	}
 	c->nr_pages += (end - addr) >> PAGE_SHIFT;
@@ -112,9 +122,12 @@ static bool pending_at(struct scan_ctx *c, unsigned long addr)
 	return true;
 }
 
-/* Reports the pending parts of [addr, end), where no page table says more. */
+/*
+ * Reports the pending parts of [addr, end), where no page table says more
+ * (what is mapped there, if anything, is in @flags).
+ */
 static bool emit_pending(struct scan_ctx *c, unsigned long addr,
-			 unsigned long end)
+			 unsigned long end, u64 flags)
 {
 	const struct splitckpt_range *r;
 
@@ -123,7 +136,7 @@ static bool emit_pending(struct scan_ctx *c, unsigned long addr,
 		unsigned long e = min_t(unsigned long, r->end, end);
 
 		pending_hit(c);
-		if (!emit(c, s, e))
+		if (!emit(c, s, e, flags))
 			return false;
 		addr = e;
 		if (addr >= end)
@@ -291,15 +304,19 @@ static bool scan_ptes(struct scan_ctx *c, pte_t *ptep, unsigned long addr,
 		pte_t pte = ptep_get(ptep);
 		struct folio *folio = NULL;
 		bool hw = false, dirty;
+		u64 flags = 0;
 
 		if (fast && pte_quiet(pte, c->pins))
 			continue;
 		if (pte_none(pte)) {
 			dirty = pending_at(c, addr);
+			flags = SPLITCKPT_REGION_EMPTY;
 		} else if (!pte_present(pte)) {
 			dirty = swap_pte_dirty(c, pte, addr);
 		} else if (pte_special(pte)) {
 			dirty = pending_at(c, addr);
+			if (is_zero_pfn(pte_pfn(pte)))
+				flags = SPLITCKPT_REGION_EMPTY;
 		} else if (pte_devmap(pte)) {
 			dirty = true;	/* DAX writeback needs the PTE bit */
 		} else {
@@ -313,7 +330,7 @@ static bool scan_ptes(struct scan_ctx *c, pte_t *ptep, unsigned long addr,
 		}
 		if (!dirty)
 			continue;
-		if (!emit(c, addr, addr + PAGE_SIZE))
+		if (!emit(c, addr, addr + PAGE_SIZE, flags))
 			return false;
 		if (!c->clear)
 			continue;
@@ -348,14 +365,15 @@ static enum pmd_result scan_huge_pmd(struct scan_ctx *c, pmd_t *pmdp,
 		res = PMD_RETRY;	/* split or zapped meanwhile */
 	} else if (!pmd_present(pmd) || pmd_devmap(pmd)) {
 		/* Migrating or swapped huge page, or DAX: always dirty. */
-		if (!emit(c, addr, end))
+		if (!emit(c, addr, end, 0))
 			res = PMD_FULL;
 	} else {
+		/* The huge zero page counts as a page: it is not exported. */
 		folio = page_folio(pmd_page(pmd));
 		hw = pmd_dirty(pmd);
 		if (hw || folio_maybe_dma_pinned(folio) ||
 		    folio_written(folio)) {
-			if (!emit(c, addr, end)) {
+			if (!emit(c, addr, end, 0)) {
 				res = PMD_FULL;
 			} else if (c->clear && huge >= c->start &&
 				   huge + PMD_SIZE <= c->end) {
@@ -366,7 +384,7 @@ static enum pmd_result scan_huge_pmd(struct scan_ctx *c, pmd_t *pmdp,
 				}
 				folio_rearm(folio);
 			}
-		} else if (!emit_pending(c, addr, end)) {
+		} else if (!emit_pending(c, addr, end, 0)) {
 			res = PMD_FULL;
 		}
 	}
@@ -388,7 +406,7 @@ again:
 	pmd = READ_ONCE(*pmdp);
 	if (pmd_none(pmd)) {
 		rcu_read_unlock();
-		return emit_pending(c, addr, end);
+		return emit_pending(c, addr, end, SPLITCKPT_REGION_EMPTY);
 	}
 	if (!pmd_present(pmd) || pmd_trans_huge(pmd) || pmd_devmap(pmd)) {
 		rcu_read_unlock();
@@ -400,7 +418,7 @@ again:
 	if (pmd_bad(pmd)) {
 		/* Never pmd_clear_bad(): not ours to repair. */
 		rcu_read_unlock();
-		return emit_pending(c, addr, end);
+		return emit_pending(c, addr, end, SPLITCKPT_REGION_EMPTY);
 	}
 	ptep = pte_offset_kernel(&pmd, addr);
 	ptl = pte_lockptr(c->mm, &pmd);
@@ -441,7 +459,7 @@ static unsigned long scan_range(struct scan_ctx *c, unsigned long addr,
 		if (pud_none(*pud))
 			goto no_table;
 		if (pud_leaf(*pud)) {
-			if (!emit(c, addr, next))
+			if (!emit(c, addr, next, 0))
 				return addr;
 			continue;
 		}
@@ -451,7 +469,7 @@ static unsigned long scan_range(struct scan_ctx *c, unsigned long addr,
 			return c->walk_end;
 		continue;
 no_table:
-		if (!emit_pending(c, addr, next))
+		if (!emit_pending(c, addr, next, SPLITCKPT_REGION_EMPTY))
 			return c->walk_end;
 	}
 	return addr;
@@ -498,7 +516,7 @@ static int scan_walk(struct scan_ctx *c)
 		vend = min(vma->vm_end, c->end);
 		c->pins = vma_may_pin(c->mm, vma);
 		if (vma_always_dirty(vma)) {
-			if (!emit(c, addr, vend))
+			if (!emit(c, addr, vend, SPLITCKPT_REGION_UNWALKED))
 				return 0;
 			addr = vend;
 			continue;
@@ -582,10 +600,31 @@ static int scan_parts(struct scan_ctx *c, const struct splitckpt_range *sub,
 	return 0;
 }
 
+/* The results to @uvec, as regions or as plain ranges. */
+static int scan_copy_vec(struct scan_ctx *c, void __user *uvec)
+{
+	struct splitckpt_range buf[32];
+	u64 i, k, n;
+
+	if (c->regions)
+		return copy_to_user(uvec, c->vec, c->nr * sizeof(*c->vec)) ?
+		       -EFAULT : 0;
+	for (i = 0; i < c->nr; i += n) {
+		n = min_t(u64, c->nr - i, ARRAY_SIZE(buf));
+		for (k = 0; k < n; k++) {
+			buf[k].start = c->vec[i + k].start;
+			buf[k].end = c->vec[i + k].end;
+		}
+		if (copy_to_user(uvec + i * sizeof(*buf), buf, n * sizeof(*buf)))
+			return -EFAULT;
+	}
+	return 0;
+}
+
 /* Makes the session's result buffer hold @len entries (at least one). */
 static int scan_vec_reserve(struct splitckpt_session *s, u64 len)
 {
-	struct splitckpt_range *vec;
+	struct splitckpt_region *vec;
 
 	len = max_t(u64, len, 1);
 	if (s->scan_vec_len >= len)
@@ -626,6 +665,7 @@ long splitckpt_dirty_scan(struct splitckpt_session *s, void __user *uarg)
 	if (!c)
 		return -ENOMEM;
 	c->clear = !(arg.flags & SPLITCKPT_SCAN_REPORT_ONLY);
+	c->regions = arg.flags & SPLITCKPT_SCAN_REGIONS;
 	c->vec_len = min_t(u64, arg.vec_len, SPLITCKPT_SCAN_MAX_VEC);
 	whole.start = arg.start;
 	whole.end = arg.end;
@@ -671,10 +711,8 @@ long splitckpt_dirty_scan(struct splitckpt_session *s, void __user *uarg)
 	arg.walk_end = c->walk_end;
 	arg.nr_ranges = c->nr;
 	arg.nr_pages = c->nr_pages;
-	if (copy_to_user(u64_to_user_ptr(arg.vec), c->vec,
-			 c->nr * sizeof(*c->vec)))
-		ret = -EFAULT;
-	else
+	ret = scan_copy_vec(c, u64_to_user_ptr(arg.vec));
+	if (!ret)
 		ret = splitckpt_copy_out(uarg, usize, &arg, sizeof(arg));
 	if (ret && c->clear)
 		scan_undo(c, t);

@@ -47,7 +47,7 @@ struct splitckpt_session {
 	 * scan of clean memory would otherwise cost more in allocating and
 	 * freeing it than in walking.
 	 */
-	struct splitckpt_range *scan_vec;
+	struct splitckpt_region *scan_vec;
 	u64 scan_vec_len;
 };
 

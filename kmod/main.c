@@ -19,7 +19,7 @@
 
 /* Feature bits this build implements. */
 #define SPLITCKPT_FEATURES	(SPLITCKPT_FEAT_DIRTY | SPLITCKPT_FEAT_REQUESTS | \
-				 SPLITCKPT_FEAT_TAGS)
+				 SPLITCKPT_FEAT_TAGS | SPLITCKPT_FEAT_REGIONS)
 
 /* Command numbers this build implements. */
 #define SPLITCKPT_IOCTLS	(BIT_ULL(SPLITCKPT_NR_GET_INFO) | \

@@ -316,7 +316,7 @@ TEST_F(track, bad_arguments)
 		EXPECT_EQ(err, sc_ioctl(self->fd, SPLITCKPT_IOC_DIRTY_SCAN, &a)) \
 			TH_LOG(#field " = " #value);			\
 	} while (0)
-	BAD(flags, 1u << 1, -EINVAL);
+	BAD(flags, 1u << 2, -EINVAL);
 	BAD(flags, 1u << 31, -EINVAL);
 	BAD(reserved[0], 1, -EINVAL);
 	BAD(reserved[2], 1, -EINVAL);
@@ -866,6 +866,168 @@ TEST_F(track, pin_through_another_mm_is_reported)
 	}
 	EXPECT_EQ(0, self->r.arg.nr_ranges) TH_LOG("still reported after the unpin");
 	munmap(sh, n * pg);
+}
+
+/* A scan that fills struct splitckpt_region entries, poisoned first. */
+struct region_result {
+	int ret;
+	struct splitckpt_dirty_scan arg;
+	struct splitckpt_region vec[NPAGES];
+};
+
+static void scan_regions(int fd, void *start, size_t len, __u32 flags,
+			 __u64 vec_len, struct region_result *r)
+{
+	memset(r, POISON_BYTE, sizeof(*r));
+	memset(&r->arg, 0, sizeof(r->arg));
+	r->arg.size = sizeof(r->arg);
+	r->arg.flags = flags | SPLITCKPT_SCAN_REGIONS;
+	r->arg.start = (uintptr_t)start;
+	r->arg.end = (uintptr_t)start + len;
+	r->arg.vec = (uintptr_t)r->vec;
+	r->arg.vec_len = vec_len;
+	r->ret = sc_ioctl(fd, SPLITCKPT_IOC_DIRTY_SCAN, &r->arg);
+}
+
+/*
+ * Pages 10-11 written; 40-41 discarded; 50 discarded and read back (the
+ * zero page); 51 written; 60 discarded and written again.
+ */
+static void mix_kinds(char *buf, long pg)
+{
+	volatile char *v = buf;
+
+	buf[10 * pg] = 2;
+	buf[11 * pg] = 2;
+	madvise(buf + 40 * pg, 2 * pg, MADV_DONTNEED);
+	madvise(buf + 50 * pg, pg, MADV_DONTNEED);
+	(void)v[50 * pg];
+	buf[51 * pg] = 2;
+	madvise(buf + 60 * pg, pg, MADV_DONTNEED);
+	buf[60 * pg] = 2;
+	drain_lru_batches();	/* for the pages faulted in afresh */
+}
+
+static const struct {
+	int first, last;	/* pages [first, last) */
+	__u64 flags;
+} mixed[] = {
+	{ 10, 12, 0 },
+	{ 40, 42, SPLITCKPT_REGION_EMPTY },
+	{ 50, 51, SPLITCKPT_REGION_EMPTY },
+	{ 51, 52, 0 },
+	{ 60, 61, 0 },
+};
+
+TEST_F(track, regions_say_what_is_mapped)
+{
+	struct region_result *r = malloc(sizeof(*r));
+	size_t i;
+
+	ASSERT_NE(NULL, r);
+	mix_kinds(self->buf, self->pg);
+	scan_regions(self->fd, self->buf, NPAGES * self->pg, 0, NPAGES, r);
+	ASSERT_EQ(0, r->ret);
+	ASSERT_EQ(ARRAY_SIZE(mixed), r->arg.nr_ranges);
+	EXPECT_EQ(7, r->arg.nr_pages);
+	EXPECT_EQ(r->arg.end, r->arg.walk_end);
+	for (i = 0; i < ARRAY_SIZE(mixed); i++) {
+		EXPECT_EQ((uintptr_t)(self->buf + mixed[i].first * self->pg),
+			  r->vec[i].start) TH_LOG("region %zu", i);
+		EXPECT_EQ((uintptr_t)(self->buf + mixed[i].last * self->pg),
+			  r->vec[i].end) TH_LOG("region %zu", i);
+		EXPECT_EQ(mixed[i].flags, r->vec[i].flags) TH_LOG("region %zu", i);
+	}
+	/* Nothing written past the last entry. */
+	EXPECT_EQ(0xccccccccccccccccULL, r->vec[ARRAY_SIZE(mixed)].start);
+	EXPECT_EQ(0xccccccccccccccccULL, r->vec[ARRAY_SIZE(mixed)].flags);
+	/* Cleared as a plain scan clears. */
+	scan_regions(self->fd, self->buf, NPAGES * self->pg, 0, NPAGES, r);
+	ASSERT_EQ(0, r->ret);
+	EXPECT_EQ(0, r->arg.nr_ranges);
+	free(r);
+}
+
+TEST_F(track, plain_ranges_merge_across_kinds)
+{
+	static const int want[][2] = { { 10, 12 }, { 40, 42 }, { 50, 52 }, { 60, 61 } };
+	size_t i;
+
+	mix_kinds(self->buf, self->pg);
+	SCAN_ALL(0);
+	ASSERT_EQ(0, self->r.ret);
+	ASSERT_EQ(ARRAY_SIZE(want), self->r.arg.nr_ranges);
+	EXPECT_EQ(7, self->r.arg.nr_pages);
+	for (i = 0; i < ARRAY_SIZE(want); i++) {
+		EXPECT_EQ((uintptr_t)(self->buf + want[i][0] * self->pg),
+			  self->r.vec[i].start) TH_LOG("range %zu", i);
+		EXPECT_EQ((uintptr_t)(self->buf + want[i][1] * self->pg),
+			  self->r.vec[i].end) TH_LOG("range %zu", i);
+	}
+	EXPECT_EQ(0xccccccccccccccccULL, self->r.vec[ARRAY_SIZE(want)].start);
+}
+
+TEST_F(track, regions_resume_from_walk_end)
+{
+	struct region_result *r = malloc(sizeof(*r));
+	__u64 at = (uintptr_t)self->buf, end = at + NPAGES * self->pg;
+	size_t got = 0;
+
+	ASSERT_NE(NULL, r);
+	mix_kinds(self->buf, self->pg);
+	/* Two entries a call: the walk stops where the third would start. */
+	while (at < end) {
+		scan_regions(self->fd, (void *)(uintptr_t)at, end - at, 0, 2, r);
+		ASSERT_EQ(0, r->ret);
+		ASSERT_LE(r->arg.nr_ranges, 2);
+		for (__u64 i = 0; i < r->arg.nr_ranges; i++, got++) {
+			ASSERT_LT(got, ARRAY_SIZE(mixed));
+			EXPECT_EQ((uintptr_t)(self->buf + mixed[got].first * self->pg),
+				  r->vec[i].start);
+			EXPECT_EQ((uintptr_t)(self->buf + mixed[got].last * self->pg),
+				  r->vec[i].end);
+			EXPECT_EQ(mixed[got].flags, r->vec[i].flags);
+		}
+		if (r->arg.walk_end != end)
+			EXPECT_EQ((uintptr_t)(self->buf + mixed[got].first * self->pg),
+				  r->arg.walk_end);
+		ASSERT_GT(r->arg.walk_end, at);
+		at = r->arg.walk_end;
+	}
+	EXPECT_EQ(ARRAY_SIZE(mixed), got);
+	free(r);
+}
+
+/* hugetlb: reported whole, at every scan, and said to be unwalked. */
+TEST(hugetlb_is_always_dirty_and_unwalked)
+{
+	const size_t huge = 2UL << 20;
+	struct region_result *r = malloc(sizeof(*r));
+	char *h;
+	int fd;
+
+	ASSERT_NE(NULL, r);
+	fd = open(SPLITCKPT_DEV, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		SKIP(return, "%s: %s", SPLITCKPT_DEV, strerror(errno));
+	h = mmap(NULL, 2 * huge, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	if (h == MAP_FAILED)
+		SKIP(return, "no 2 MiB hugetlb pages (vm.nr_hugepages): %s",
+		     strerror(errno));
+	h[0] = 1;
+	ASSERT_EQ(0, attach(fd, 0));
+	for (int round = 0; round < 2; round++) {
+		scan_regions(fd, h, 2 * huge, 0, NPAGES, r);
+		ASSERT_EQ(0, r->ret);
+		ASSERT_EQ(1, r->arg.nr_ranges);
+		EXPECT_EQ((uintptr_t)h, r->vec[0].start);
+		EXPECT_EQ((uintptr_t)h + 2 * huge, r->vec[0].end);
+		EXPECT_EQ(SPLITCKPT_REGION_UNWALKED, r->vec[0].flags);
+	}
+	munmap(h, 2 * huge);
+	close(fd);
+	free(r);
 }
 
 static long anon_huge_kb(void)

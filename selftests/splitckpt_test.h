@@ -21,7 +21,7 @@
 
 /* Feature bits this header declares; a module reporting others is newer. */
 #define SPLITCKPT_FEATURES_KNOWN	(SPLITCKPT_FEAT_DIRTY | SPLITCKPT_FEAT_REQUESTS | \
-					 SPLITCKPT_FEAT_TAGS)
+					 SPLITCKPT_FEAT_TAGS | SPLITCKPT_FEAT_REGIONS)
 
 /* Returns -errno instead of -1, so that ASSERT_EQ shows the error. */
 static inline int sc_ioctl(int fd, unsigned long cmd, void *arg)

@@ -57,10 +57,13 @@ check "splitckpt with a bad command exits 2" sh -c \
 	'"$0" frobnicate 2>/dev/null; [ $? = 2 ]' "$cli"
 
 check "insmod $(basename "$ko")" insmod "$ko"
-check "splitckpt info --json reports API level 1, dirty tracking, requests, tags and 10 commands" sh -c \
-	'"$0" info --json | grep -qx "{\"api_level\": 1, \"page_size\": $(getconf PAGESIZE), \"features\": 7, \"ioctls\": 1023}"' "$cli"
+check "splitckpt info --json reports API level 1, dirty tracking, requests, tags, regions and 10 commands" sh -c \
+	'"$0" info --json | grep -qx "{\"api_level\": 1, \"page_size\": $(getconf PAGESIZE), \"features\": 15, \"ioctls\": 1023}"' "$cli"
 check "$dev is a character device" test -c "$dev"
 check "$dev is mode 0666" test "$(stat -c %a "$dev")" = 666
+
+# Huge pages for the hugetlb test (dirty.c).
+echo 4 > /proc/sys/vm/nr_hugepages 2>/dev/null
 
 # A RAM disk with random content for the O_DIRECT read test.
 if modprobe brd rd_nr=1 rd_size=1024 2>/dev/null && [ -b /dev/ram0 ]; then

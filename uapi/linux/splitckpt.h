@@ -72,6 +72,8 @@ struct splitckpt_info {
 #define SPLITCKPT_FEAT_REQUESTS		_BITULL(1)
 /* Range tags: TAG_SET, TAG_QUERY, and splitckpt_dirty_scan.tag_mask. */
 #define SPLITCKPT_FEAT_TAGS		_BITULL(2)
+/* SPLITCKPT_SCAN_REGIONS: dirty ranges that say what is mapped there. */
+#define SPLITCKPT_FEAT_REGIONS		_BITULL(3)
 
 /**
  * struct splitckpt_attach - bind this file to a process's address space
@@ -108,9 +110,37 @@ struct splitckpt_range {
 	__u64 end;
 };
 
+/**
+ * struct splitckpt_region - a range of pages [@start, @end) of one kind
+ * @start:	first byte, page aligned
+ * @end:	one past the last byte, page aligned
+ * @flags:	SPLITCKPT_REGION_* bits, the same for every page of the range
+ */
+struct splitckpt_region {
+	__u64 start;
+	__u64 end;
+	__u64 flags;
+};
+
+/*
+ * No page of its own is mapped there: the entry is empty (the page was
+ * discarded, or unmapped and mapped again), or it maps the shared zero page.
+ * Reading gives zeros in anonymous memory and the file's page in a file
+ * mapping.  Without this bit a page is mapped or swapped out.
+ */
+#define SPLITCKPT_REGION_EMPTY		_BITULL(0)
+/*
+ * Reported whole without a look at its pages: hugetlb, VM_PFNMAP and VM_IO
+ * mappings and shadow stacks.  SPLITCKPT_REGION_EMPTY is never set with it.
+ */
+#define SPLITCKPT_REGION_UNWALKED	_BITULL(1)
+
 /* Report dirty pages without clearing them. */
 #define SPLITCKPT_SCAN_REPORT_ONLY	_BITUL(0)
-#define SPLITCKPT_SCAN_FLAGS		SPLITCKPT_SCAN_REPORT_ONLY
+/* Fill @vec with struct splitckpt_region (SPLITCKPT_FEAT_REGIONS). */
+#define SPLITCKPT_SCAN_REGIONS		_BITUL(1)
+#define SPLITCKPT_SCAN_FLAGS		(SPLITCKPT_SCAN_REPORT_ONLY | \
+					 SPLITCKPT_SCAN_REGIONS)
 
 /* A scan fills at most this many ranges; walk_end says where it stopped. */
 #define SPLITCKPT_SCAN_MAX_VEC		65536
@@ -121,13 +151,15 @@ struct splitckpt_range {
  * @flags:	SPLITCKPT_SCAN_* bits.
  * @start:	first address to scan, page aligned.
  * @end:	end of the scan, page aligned, above @start.
- * @vec:	user pointer to an array of struct splitckpt_range.
+ * @vec:	user pointer to an array of struct splitckpt_range, or of
+ *		struct splitckpt_region with SPLITCKPT_SCAN_REGIONS.
  * @vec_len:	entries in @vec (at most SPLITCKPT_SCAN_MAX_VEC are used).
  * @walk_end:	out: the scan covered [@start, @walk_end); it equals @end
  *		unless @vec filled up, in which case nothing at or above
  *		@walk_end was reported or cleared: scan again from there.
  * @nr_ranges:	out: ranges written to @vec, in ascending address order,
- *		adjacent dirty pages merged.
+ *		adjacent dirty pages merged (with SPLITCKPT_SCAN_REGIONS, only
+ *		those with the same SPLITCKPT_REGION_* flags).
  * @nr_pages:	out: pages in those ranges.
  * @tag_mask:	0 scans all of [@start, @end); otherwise only the parts whose
  *		tags (SPLITCKPT_IOC_TAG_SET) include one of these bits are
