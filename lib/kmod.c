@@ -37,9 +37,8 @@ int sp_kmod_attach(int fd, pid_t pid)
 	return ioctl(fd, SPLITCKPT_IOC_ATTACH, &a) ? -errno : 0;
 }
 
-int sp_kmod_dirty_scan(int fd, uint64_t start, uint64_t end, unsigned int flags,
-		       struct splitckpt_range *vec, unsigned int len,
-		       uint64_t *walk_end)
+static int dirty_scan(int fd, uint64_t start, uint64_t end, unsigned int flags,
+		      void *vec, unsigned int len, uint64_t *walk_end)
 {
 	struct splitckpt_dirty_scan d;
 
@@ -54,6 +53,23 @@ int sp_kmod_dirty_scan(int fd, uint64_t start, uint64_t end, unsigned int flags,
 		return -errno;
 	*walk_end = d.walk_end;
 	return (int)d.nr_ranges;
+}
+
+int sp_kmod_dirty_scan(int fd, uint64_t start, uint64_t end, unsigned int flags,
+		       struct splitckpt_range *vec, unsigned int len,
+		       uint64_t *walk_end)
+{
+	if (flags & SPLITCKPT_SCAN_REGIONS)
+		return -EINVAL;
+	return dirty_scan(fd, start, end, flags, vec, len, walk_end);
+}
+
+int sp_kmod_dirty_regions(int fd, uint64_t start, uint64_t end, unsigned int flags,
+			  struct splitckpt_region *vec, unsigned int len,
+			  uint64_t *walk_end)
+{
+	return dirty_scan(fd, start, end, flags | SPLITCKPT_SCAN_REGIONS, vec, len,
+			  walk_end);
 }
 
 int sp_kmod_tag_set(int fd, uint64_t start, uint64_t end, uint64_t set,

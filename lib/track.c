@@ -27,6 +27,8 @@ static enum sp_tracker backend = SP_TRACK_NONE;
 static int track_fd = -1, pagemap = -1;
 /* The process whose address space the descriptors are bound to. */
 static pid_t owner;
+/* The module says what is mapped in its dirty ranges (SPLITCKPT_FEAT_REGIONS). */
+static int module_regions;
 
 const char *sp_track_name(enum sp_tracker t)
 {
@@ -131,6 +133,7 @@ static int open_module(int *fd)
 		r = -EOPNOTSUPP;
 	if (!r)
 		r = sp_kmod_attach(*fd, 0);
+	module_regions = !r && (info.features & SPLITCKPT_FEAT_REGIONS);
 	if (r) {
 		close(*fd);
 		*fd = -1;
@@ -401,13 +404,15 @@ static int scan_soft_dirty(uint64_t start, uint64_t end, sp_track_fn fn, void *a
 	return fn ? pagemap_runs(start, end, 0, fn, arg) : 0;
 }
 
-static int scan_module(uint64_t start, uint64_t end, sp_track_fn fn, void *arg)
+/*
+ * The module's dirty ranges of [start, end), all of them split by the page
+ * map into pages present (or swapped) and pages gone, which the module
+ * reports because their mapping changed (discarded, unmapped and mapped
+ * again).  Ranges close together share one read of the page map.
+ */
+static int module_ranges(uint64_t start, uint64_t end, sp_track_fn fn, void *arg,
+			 struct splitckpt_range *vec)
 {
-	/*
-	 * Many ranges a call: the module flushes every CPU's TLB once per
-	 * call.  Static: one checkpoint at a time scans.
-	 */
-	static struct splitckpt_range vec[MODULE_NVEC];
 	uint64_t walk_end;
 	int n, i, j, k, r;
 
@@ -415,12 +420,6 @@ static int scan_module(uint64_t start, uint64_t end, sp_track_fn fn, void *arg)
 		n = sp_kmod_dirty_scan(track_fd, start, end, 0, vec, MODULE_NVEC, &walk_end);
 		if (n < 0)
 			return n;
-		/*
-		 * Split by the page map into pages present (or swapped) and
-		 * pages gone, which the module reports because their mapping
-		 * changed (discarded, unmapped and mapped again).  Ranges
-		 * close together share one read of the page map.
-		 */
 		for (i = 0; fn && i < n; i = j) {
 			for (j = i + 1; j < n && vec[j].start - vec[j - 1].end <= PM_GAP * 4096 &&
 			     vec[j].end - vec[i].start <= PM_WINDOW * 4096; j++)
@@ -437,6 +436,56 @@ static int scan_module(uint64_t start, uint64_t end, sp_track_fn fn, void *arg)
 		start = walk_end;
 	}
 	return 0;
+}
+
+/*
+ * The same from a module that says itself what is mapped in each range:
+ * no page map to read, except for mappings it reports without a look.
+ */
+static int module_regions_scan(uint64_t start, uint64_t end, sp_track_fn fn,
+			       void *arg, struct splitckpt_region *vec)
+{
+	uint64_t walk_end, cat;
+	int n, i, r = 0;
+
+	while (start < end) {
+		n = sp_kmod_dirty_regions(track_fd, start, end, 0, vec, MODULE_NVEC,
+					  &walk_end);
+		if (n < 0)
+			return n;
+		for (i = 0; fn && !r && i < n; i++) {
+			if (vec[i].flags & SPLITCKPT_REGION_UNWALKED) {
+				r = pagemap_runs(vec[i].start, vec[i].end, 1, fn, arg);
+				continue;
+			}
+			cat = PAGE_IS_WRITTEN;
+			if (!(vec[i].flags & SPLITCKPT_REGION_EMPTY))
+				cat |= PAGE_IS_PRESENT;
+			r = fn(arg, vec[i].start, vec[i].end, cat);
+		}
+		if (r)
+			return r;
+		if (walk_end <= start)
+			return -EIO;	/* no progress: should not happen */
+		start = walk_end;
+	}
+	return 0;
+}
+
+static int scan_module(uint64_t start, uint64_t end, sp_track_fn fn, void *arg)
+{
+	/*
+	 * Many ranges a call: the module flushes every CPU's TLB once per
+	 * call.  Static: one checkpoint at a time scans.
+	 */
+	static union {
+		struct splitckpt_range range[MODULE_NVEC];
+		struct splitckpt_region region[MODULE_NVEC];
+	} vec;
+
+	if (module_regions)
+		return module_regions_scan(start, end, fn, arg, vec.region);
+	return module_ranges(start, end, fn, arg, vec.range);
 }
 
 int sp_track_scan(uint64_t start, uint64_t end, sp_track_fn fn, void *arg)

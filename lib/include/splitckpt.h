@@ -43,6 +43,15 @@ int sp_kmod_dirty_scan(int fd, uint64_t start, uint64_t end, unsigned int flags,
 		       struct splitckpt_range *vec, unsigned int len,
 		       uint64_t *walk_end);
 
+/*
+ * The same, into struct splitckpt_region entries that also say what is
+ * mapped there (SPLITCKPT_REGION_*; the module has SPLITCKPT_FEAT_REGIONS).
+ * -EINVAL from a module without it.
+ */
+int sp_kmod_dirty_regions(int fd, uint64_t start, uint64_t end, unsigned int flags,
+			  struct splitckpt_region *vec, unsigned int len,
+			  uint64_t *walk_end);
+
 /* Set and clear SPLITCKPT_TAG_* bits on the mapped pages of [@start, @end). */
 int sp_kmod_tag_set(int fd, uint64_t start, uint64_t end, uint64_t set,
 		    uint64_t clear);
