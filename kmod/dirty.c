@@ -87,6 +87,25 @@ static bool emit(struct scan_ctx *c, unsigned long addr, unsigned long end,
 	return true;
 }
 
+/* emit() of one page, with the common case (it extends the last range) inline. */
+static __always_inline bool emit_page(struct scan_ctx *c, unsigned long addr,
+				      u64 flags)
+{
+	struct splitckpt_region *last;
+
+	if (!c->regions)
+		flags = 0;
+	if (c->nr) {
+		last = &c->vec[c->nr - 1];
+		if (last->end == addr && last->flags == flags) {
+			last->end = addr + PAGE_SIZE;
+			c->nr_pages++;
+			return true;
+		}
+	}
+	return emit(c, addr, addr + PAGE_SIZE, flags);
+}
+
 /* Pending ranges only move forward with the walk. */
 static const struct splitckpt_range *pending_from(struct scan_ctx *c,
 						  unsigned long addr)
@@ -196,6 +215,31 @@ static bool folio_flag_is_ours(struct folio *folio)
 	/* A huge page counts only while mapped by PMDs alone. */
 	if (folio_test_large(folio))
 		return refs == folio_entire_mapcount(folio);
+	return refs == small_folio_mapcount(folio);
+}
+
+/*
+ * The common case of a dirty PTE, decided inline: its folio is small, its
+ * dirty flag is ours (folio_flag_is_ours()) and clear, so there is nothing
+ * to move to it and nothing to re-arm.  The mapping and the flags are read
+ * once each.
+ */
+static __always_inline bool folio_plain(struct folio *folio)
+{
+	unsigned long mapping = (unsigned long)READ_ONCE(folio->mapping);
+	unsigned long flags;
+	int refs;
+
+	/* Anonymous and not KSM. */
+	if ((mapping & PAGE_MAPPING_FLAGS) != PAGE_MAPPING_ANON)
+		return false;
+	refs = folio_ref_count(folio);
+	smp_rmb();	/* as in folio_flag_is_ours() */
+	flags = READ_ONCE(folio->flags);
+	/* Swap-backed; not in the swap cache, not huge, not dirty. */
+	if ((flags & (BIT(PG_swapbacked) | BIT(PG_swapcache) | BIT(PG_head) |
+		      BIT(PG_dirty))) != BIT(PG_swapbacked))
+		return false;
 	return refs == small_folio_mapcount(folio);
 }
 
@@ -330,15 +374,17 @@ static bool scan_ptes(struct scan_ctx *c, pte_t *ptep, unsigned long addr,
 		}
 		if (!dirty)
 			continue;
-		if (!emit(c, addr, addr + PAGE_SIZE, flags))
+		if (!emit_page(c, addr, flags))
 			return false;
 		if (!c->clear)
 			continue;
 		if (hw) {
 			clear_dirty_bits((unsigned long *)&ptep->pte);
+			c->flush = true;
+			if (folio && folio_plain(folio))
+				continue;
 			if (folio)
 				transfer_dirty(folio);
-			c->flush = true;
 		}
 		if (folio && !folio_test_large(folio))
 			folio_rearm(folio);

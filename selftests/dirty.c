@@ -735,6 +735,42 @@ TEST_F(track, proc_mem_write_is_reported)
 	close(fd);
 }
 
+/*
+ * A page written both through /proc/self/mem (its folio marked dirty) and
+ * by a store (its PTE dirty) is reported once: the scan that clears the
+ * PTE also re-arms the folio.
+ */
+TEST_F(track, proc_mem_and_store_are_reported_once)
+{
+	static const int pages[] = { 9, 300 };
+	const int k = sizeof(pages) / sizeof(pages[0]);
+	char *b = self->buf, *src;
+	long pg = self->pg;
+	int fd;
+
+	fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd) TH_LOG("/proc/self/mem: %s", strerror(errno));
+	src = malloc(pg);
+	ASSERT_NE(NULL, src);
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < k; i++) {
+			memset(src, 'k' + round, pg);
+			ASSERT_EQ(pg, pwrite(fd, src, pg, (uintptr_t)(b + pages[i] * pg)));
+			b[pages[i] * pg + 1] = 'x';
+		}
+		drain_lru_batches();
+		SCAN_ALL(0);
+		ASSERT_EQ(0, self->r.ret);
+		ASSERT_EQ(0, to_pages(&self->r, b, pg, self->dirty));
+		expect_pages(_metadata, self->dirty, NPAGES, pages, k, "both ways");
+		SCAN_ALL(0);
+		ASSERT_EQ(0, self->r.ret);
+		EXPECT_EQ(0, self->r.arg.nr_ranges);
+	}
+	free(src);
+	close(fd);
+}
+
 /* An io_uring instance with @len bytes at @addr registered (pinned). */
 static int pin_with_io_uring(void *addr, size_t len)
 {
