@@ -419,7 +419,7 @@ static enum pmd_result scan_huge_pmd(struct scan_ctx *c, pmd_t *pmdp,
 		hw = pmd_dirty(pmd);
 		if (hw || folio_maybe_dma_pinned(folio) ||
 		    folio_written(folio)) {
-			if (!emit(c, addr, end, 0)) {
+			if (!emit(c, addr, end, SPLITCKPT_REGION_HUGE)) {
 				res = PMD_FULL;
 			} else if (c->clear && huge >= c->start &&
 				   huge + PMD_SIZE <= c->end) {

@@ -1084,10 +1084,12 @@ TEST(thp_is_reported_per_2mib)
 {
 	const size_t huge = 2UL << 20;
 	struct scan_result *r = malloc(sizeof(*r));
+	struct region_result *rr = malloc(sizeof(*rr));
 	char *raw, *h;
 	int fd;
 
 	ASSERT_NE(NULL, r);
+	ASSERT_NE(NULL, rr);
 	fd = open(SPLITCKPT_DEV, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		SKIP(return, "%s: %s", SPLITCKPT_DEV, strerror(errno));
@@ -1114,8 +1116,17 @@ TEST(thp_is_reported_per_2mib)
 	scan(fd, h, huge, 0, NPAGES, r);
 	ASSERT_EQ(0, r->ret);
 	EXPECT_EQ(0, r->arg.nr_ranges);
+	/* As a region: flagged as a huge page reported whole. */
+	h[777] = 3;
+	scan_regions(fd, h, huge, 0, NPAGES, rr);
+	ASSERT_EQ(0, rr->ret);
+	ASSERT_EQ(1, rr->arg.nr_ranges);
+	EXPECT_EQ((uintptr_t)h, rr->vec[0].start);
+	EXPECT_EQ((uintptr_t)h + huge, rr->vec[0].end);
+	EXPECT_EQ(SPLITCKPT_REGION_HUGE, rr->vec[0].flags);
 	close(fd);
 	free(r);
+	free(rr);
 }
 
 TEST_HARNESS_MAIN

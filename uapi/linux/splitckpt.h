@@ -134,6 +134,11 @@ struct splitckpt_region {
  * mappings and shadow stacks.  SPLITCKPT_REGION_EMPTY is never set with it.
  */
 #define SPLITCKPT_REGION_UNWALKED	_BITULL(1)
+/*
+ * Written pages of a transparent huge page mapped whole: its one dirty bit
+ * covers all of it, so some of its 4 KiB pages may well be unchanged.
+ */
+#define SPLITCKPT_REGION_HUGE		_BITULL(2)
 
 /* Report dirty pages without clearing them. */
 #define SPLITCKPT_SCAN_REPORT_ONLY	_BITUL(0)
