@@ -32,7 +32,7 @@ LIB	:= $(BUILD)/lib/libsplitckpt.a
 # The runtime (lower half).  Bound at load time (-z now): its handlers run
 # with the upper half's TLS and must never enter the lazy-binding resolver.
 RT_SRCS	:= lib/run.c lib/loader.c lib/band.c lib/memtrap.c lib/freeze.c \
-	   lib/ckpt.c lib/restore.c lib/ctl.c
+	   lib/ckpt.c lib/restore.c lib/ctl.c lib/subpage.c
 BINS	:= $(BUILD)/bin/splitckpt $(BUILD)/bin/splitckpt-run
 LDLIBS	+= -luring -lxxhash -lzstd
 

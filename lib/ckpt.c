@@ -29,6 +29,7 @@
 #include "ranges.h"
 #include "raw.h"
 #include "runtime.h"
+#include "subpage.h"
 
 struct sp_ckpt_ctx sp_ckpt_ctx = { .lh_fds = { -1, -1, -1, -1, -1, -1, -1, -1 } };
 
@@ -41,6 +42,11 @@ struct ckpt {
 	struct sp_imgw *w;
 	int incremental;	/* over sp_lineage.gen */
 	int vma_file;		/* the mapping being saved is a file's */
+	/*
+	 * Sub-page hashes (subpage.h) are kept: the tracker reports huge
+	 * pages whole.  @vma_thp: the mapping being saved has huge pages.
+	 */
+	int subpage, vma_thp;
 	siginfo_t *queued;	/* process-wide real-time signals taken out */
 	int nr_queued;
 	char *msg;
@@ -222,21 +228,75 @@ static void report(struct ckpt *c, uint32_t phase, int now)
 	c->o->progress(c->o->progress_arg, &p);
 }
 
+/* Saves the pages of the block at @a whose bits are set in @changed. */
+static int save_changed_pages(struct ckpt *c, uint64_t a, const uint64_t *changed,
+			      unsigned int flags)
+{
+	int k = 0, j, r = 0;
+
+	while (!r && k < SP_BLOCK_PAGES) {
+		if (!(changed[k / 64] >> (k % 64) & 1)) {
+			k++;
+			continue;
+		}
+		for (j = k + 1; j < SP_BLOCK_PAGES && (changed[j / 64] >> (j % 64) & 1); j++)
+			;
+		r = sp_imgw_memory(c->w, a + (uint64_t)k * SP_PAGE_SIZE,
+				   (uint64_t)(j - k) * SP_PAGE_SIZE, flags);
+		k = j;
+	}
+	return r;
+}
+
 /*
- * Copy [s, e) into the image.  While the program runs, a page it unmaps
- * or protects meanwhile must fail the read, not the process: the range
- * goes to @redo instead.
+ * Saves [s, e) of the stopped program, block by block, keeping the
+ * sub-page hashes right.  The part of a 2 MiB block with an entry is
+ * compared with it and only its changed pages are saved (a mapping saved
+ * whole has no entries: they were dropped).  A whole block without one
+ * becomes an entry when the tracker reported it as a huge page (@huge) or
+ * the mapping has huge pages.
  */
-static int copy_run(struct ckpt *c, uint64_t s, uint64_t e, unsigned int flags)
+static int save_stopped(struct ckpt *c, uint64_t s, uint64_t e, unsigned int flags,
+			int huge)
+{
+	uint64_t a, b, changed[SP_BLOCK_PAGES / 64];
+	int r = 0, have;
+
+	if (!c->subpage)
+		return sp_imgw_memory(c->w, s, e - s, flags);
+	for (a = s; !r && a < e; a = b) {
+		b = (a & ~(SP_BLOCK - 1)) + SP_BLOCK;
+		if (b > e)
+			b = e;
+		have = sp_subpage_diff(a, b, changed);
+		if (have > 0) {
+			r = save_changed_pages(c, a & ~(SP_BLOCK - 1), changed, flags);
+			continue;
+		}
+		r = have < 0 ? have : sp_imgw_memory(c->w, a, b - a, flags);
+		if (!r && b - a == SP_BLOCK && (huge || c->vma_thp))
+			r = sp_subpage_put(a);
+	}
+	return r;
+}
+
+/*
+ * Copy [s, e) into the image (@huge: see save_stopped()).  While the
+ * program runs, a page it unmaps or protects meanwhile must fail the read,
+ * not the process: the range goes to @redo instead.
+ */
+static int copy_run(struct ckpt *c, uint64_t s, uint64_t e, unsigned int flags, int huge)
 {
 	int r = 0;
 
 	if (!c->running) {
 		c->stopped_bytes += e - s;
-		r = sp_imgw_memory(c->w, s, e - s, flags);
+		r = save_stopped(c, s, e, flags, huge);
 		report(c, SP_PHASE_SAVE, 0);
 		return r ? fail(c, r, "saving memory at %#" PRIx64, s) : 0;
 	}
+	/* Copied while the program runs: what the chain will hold is unknown. */
+	sp_subpage_drop(s, e);
 	while (!r && s < e) {
 		uint64_t n = e - s < SPLITCKPT_IMG_MAX_RUN ? e - s : SPLITCKPT_IMG_MAX_RUN;
 		struct iovec local = { c->bounce, n }, remote = { (void *)s, n };
@@ -284,14 +344,14 @@ static int save_pages(struct ckpt *c, uint64_t s, uint64_t e, int all)
 				continue;
 			}
 			if (run) {
-				r = copy_run(c, run, a, 0);
+				r = copy_run(c, run, a, 0, 0);
 				if (r)
 					return r;
 				run = 0;
 			}
 		}
 	}
-	return run ? copy_run(c, run, a, 0) : 0;
+	return run ? copy_run(c, run, a, 0, 0) : 0;
 }
 
 static int shm_attached(uint64_t s, uint64_t e)
@@ -333,6 +393,7 @@ static int zero_discarded(struct ckpt *c, uint64_t s, uint64_t e)
 		uint64_t b = sp_band.discard[i].end < e ? sp_band.discard[i].end : e;
 
 		if (a < b) {
+			sp_subpage_zero(a, b);
 			r = sp_imgw_zero(c->w, a, b - a);
 			if (r)
 				return r;
@@ -359,11 +420,14 @@ static int save_changed(void *arg, uint64_t s, uint64_t e, uint64_t cat)
 		 * unchanged (discarding one makes the mapping saved whole; while
 		 * the program runs, it is saved whole when stopped).
 		 */
-		if (c->vma_file)
+		if (c->vma_file) {
+			sp_subpage_drop(s, e);
 			return c->running ? sp_ranges_add(&c->redo, s, e) : 0;
+		}
+		sp_subpage_zero(s, e);
 		r = sp_imgw_zero(c->w, s, e - s);
 	} else {
-		return copy_run(c, s, e, SP_IMGW_MARK_ZERO);
+		return copy_run(c, s, e, SP_IMGW_MARK_ZERO, (cat & PAGE_IS_HUGE) != 0);
 	}
 	return r ? fail(c, r, "saving memory at %#" PRIx64, s) : 0;
 }
@@ -458,6 +522,7 @@ static int save_vma(struct ckpt *c, uint64_t s, uint64_t e, const char *perms,
 		pre = PRE_VOID;
 	if (pre == PRE_VOID) {
 		/* Drop what pre-copy wrote; the tracker's epoch is not the parent's. */
+		sp_subpage_drop(s, e);
 		r = sp_imgw_forget(c->w, s, e - s);
 		if (r)
 			return fail(c, r, "saving memory at %#" PRIx64, s);
@@ -494,6 +559,8 @@ static int save_vma(struct ckpt *c, uint64_t s, uint64_t e, const char *perms,
 		if (r && !*c->msg)
 			fail(c, r, "finding the changed pages at %#" PRIx64, s);
 	} else {
+		/* Saved whole: pages it does not record read as zero (or the file's). */
+		sp_subpage_drop(s, e);
 		/* A file's pages that were never touched are the file's, not zero. */
 		r = save_pages(c, s, e, (v.flags & SPLITCKPT_VMA_FILE) ||
 				      !(v.flags & SPLITCKPT_VMA_PRIVATE));
@@ -534,6 +601,7 @@ static uint32_t vm_flags(const char *line)
 struct mapping {
 	uint64_t start, end, pgoff;
 	uint64_t rss;		/* bytes resident */
+	uint64_t thp;		/* bytes in transparent huge pages (smaps) */
 	char perms[8];
 	uint32_t madv;
 	int tracked;
@@ -550,6 +618,7 @@ static long save_part(void *arg, uint64_t s, uint64_t e)
 	const struct mapping_part *mp = arg;
 	const struct mapping *m = mp->m;
 
+	mp->c->vma_thp = m->thp != 0;
 	return save_vma(mp->c, s, e, m->perms, m->pgoff + (s - m->start), m->path,
 			m->madv, m->tracked);
 }
@@ -573,6 +642,7 @@ static int parse_head(const char *line, struct mapping *m, char *path, size_t le
 	m->end = ne;
 	m->pgoff = noff;
 	m->rss = 0;
+	m->thp = 0;
 	memcpy(m->perms, np, sizeof(m->perms));
 	snprintf(path, len, "%s", line + k);
 	path[strcspn(path, "\n")] = '\0';
@@ -624,6 +694,10 @@ static int read_smaps(struct ckpt *c, struct mapping **out, size_t *n)
 	while (!r && fgets(line, sizeof(line), f)) {
 		if (!strncmp(line, "Rss:", 4)) {
 			cur.rss = strtoull(line + 4, NULL, 10) * 1024;
+			continue;
+		}
+		if (!strncmp(line, "AnonHugePages:", 14)) {
+			cur.thp = strtoull(line + 14, NULL, 10) * 1024;
 			continue;
 		}
 		if (!strncmp(line, "VmFlags:", 8)) {
@@ -861,6 +935,7 @@ static int precopy_part(struct ckpt *c, const struct mapping *m, uint64_t s,
 	r = sp_ranges_add(&c->pre_whole, s, e);
 	if (r)
 		return r;
+	sp_subpage_drop(s, e);	/* saved whole */
 	if ((!m->tracked && sp_track_register(s, e)) || sp_track_scan(s, e, NULL, NULL))
 		return sp_ranges_add(&c->redo, s, e);
 	return save_pages(c, s, e, file);
@@ -1360,6 +1435,7 @@ int sp_checkpoint(const char *dir, const struct sp_ckpt_opts *o, uint64_t *gen,
 	c->own_fds[1] = c->pagemap;
 	sp_imgw_fds(c->w, c->own_fds + 2);
 	sp_tracker_start();	/* without one every generation is full */
+	c->subpage = sp_track_backend() == SP_TRACK_MODULE;
 	c->incremental = !(o->flags & SP_CKPT_FULL) && can_increment(dfd, dir);
 	if (c->incremental) {
 		sp_imgw_set_parent(c->w, sp_lineage.gen, sp_lineage.created_ns);
@@ -1439,6 +1515,9 @@ int sp_checkpoint(const char *dir, const struct sp_ckpt_opts *o, uint64_t *gen,
 	if (!(o->flags & SP_CKPT_THAW))
 		st->stopped_ns = mono_ns() - t0;
 out:
+	/* The chain does not hold what the hashes now say. */
+	if (r)
+		sp_subpage_clear();
 	/* Without SP_CKPT_THAW the caller lets the threads go (or kills them). */
 	if (c->w)
 		sp_imgw_abort(c->w);

@@ -461,6 +461,8 @@ static int module_regions_scan(uint64_t start, uint64_t end, sp_track_fn fn,
 			cat = PAGE_IS_WRITTEN;
 			if (!(vec[i].flags & SPLITCKPT_REGION_EMPTY))
 				cat |= PAGE_IS_PRESENT;
+			if (vec[i].flags & SPLITCKPT_REGION_HUGE)
+				cat |= PAGE_IS_HUGE;
 			r = fn(arg, vec[i].start, vec[i].end, cat);
 		}
 		if (r)

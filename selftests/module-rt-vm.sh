@@ -35,7 +35,7 @@ else
 	rc=1
 fi
 cd /tmp || exit 1
-"$top/selftests/rt-suite.sh" "$build" once running chain incremental json \
+"$top/selftests/rt-suite.sh" "$build" once running chain incremental incremental_huge json \
 	periodic fallback ballast precopy || rc=1
 # Victims a failed test left behind hold the device open.
 pkill -9 -f "$build/bin/splitckpt-run"

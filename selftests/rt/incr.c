@@ -8,7 +8,8 @@
  * where D counts the pages that now hold new, non-zero contents (including
  * those of the version table).  After a restart every page must hold
  * exactly what the step it was saved at left there; prints
- * "RESTARTED 1 ... step=n".
+ * "RESTARTED 1 ... step=n".  With -H the pages are transparent huge pages
+ * where the kernel gives them; "HUGE kB" says how much it gave.
  */
 #include <signal.h>
 #include <sys/mman.h>
@@ -164,20 +165,42 @@ static void on_usr1(int sig)
 	asked++;
 }
 
+/* AnonHugePages of the process, in kB. */
+static long huge_kb(void)
+{
+	char line[256];
+	long kb = 0;
+	FILE *f = fopen("/proc/self/smaps_rollup", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "AnonHugePages: %ld", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb;
+}
+
 int main(int argc, char **argv)
 {
+	const size_t huge = 2UL << 20;
 	uint32_t p;
-	int done = 0;
+	int done = 0, thp = 0, i;
+	char *raw;
 
 	victim_args(argc, argv);
+	for (i = 1; i < argc; i++)
+		thp |= !strcmp(argv[i], "-H");
 	signal(SIGUSR1, on_usr1);
-	buf = mmap(NULL, (size_t)PAGES * PG, PROT_READ | PROT_WRITE,
+	raw = mmap(NULL, (size_t)PAGES * PG + huge, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	CHECK(buf != MAP_FAILED, "mmap");
-	madvise(buf, (size_t)PAGES * PG, MADV_NOHUGEPAGE);
+	CHECK(raw != MAP_FAILED, "mmap");
+	buf = (char *)(((uintptr_t)raw + huge - 1) & ~(huge - 1));
+	madvise(buf, (size_t)PAGES * PG, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
 	for (p = 0; p < PAGES; p++)
 		fill(p, 0);
 	map_file();
+	if (thp)
+		printf("HUGE %ld\n", huge_kb());
 	victim_ready();
 	for (;;) {
 		if (victim_moved()) {
