@@ -84,11 +84,10 @@ int cmd_status(int argc, char **argv)
 		printf("%-11s %s\n", sp_track_name(t[i]),
 		       r[i] ? why_not(t[i], r[i]) : "available");
 	printf("tracker     %s\n", chosen);
-	/* Both see a huge page's dirty bit: sparse writes cost 2 MiB each. */
+	/* Both see a huge page's dirty bit; checkpoints hash its pages. */
 	if ((pick == SP_TRACK_MODULE || pick == SP_TRACK_SOFT_DIRTY) && thp_always())
 		printf("note        transparent huge pages are always on: %s reports a write\n"
-		       "            as its whole 2 MiB page; SPLITCKPT_TRACKER=uffd-wp (if available)\n"
-		       "            keeps generations exact for programs that write sparsely\n",
-		       chosen);
+		       "            as its whole 2 MiB page; checkpoints hash its 4 KiB pages and\n"
+		       "            save only those that changed\n", chosen);
 	return 0;
 }

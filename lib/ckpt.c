@@ -44,7 +44,8 @@ struct ckpt {
 	int vma_file;		/* the mapping being saved is a file's */
 	/*
 	 * Sub-page hashes (subpage.h) are kept: the tracker reports huge
-	 * pages whole.  @vma_thp: the mapping being saved has huge pages.
+	 * pages whole (the module, soft-dirty).  @vma_thp: the mapping being
+	 * saved has huge pages.
 	 */
 	int subpage, vma_thp;
 	siginfo_t *queued;	/* process-wide real-time signals taken out */
@@ -1435,7 +1436,8 @@ int sp_checkpoint(const char *dir, const struct sp_ckpt_opts *o, uint64_t *gen,
 	c->own_fds[1] = c->pagemap;
 	sp_imgw_fds(c->w, c->own_fds + 2);
 	sp_tracker_start();	/* without one every generation is full */
-	c->subpage = sp_track_backend() == SP_TRACK_MODULE;
+	c->subpage = sp_track_backend() == SP_TRACK_MODULE ||
+		     sp_track_backend() == SP_TRACK_SOFT_DIRTY;
 	c->incremental = !(o->flags & SP_CKPT_FULL) && can_increment(dfd, dir);
 	if (c->incremental) {
 		sp_imgw_set_parent(c->w, sp_lineage.gen, sp_lineage.created_ns);

@@ -9,9 +9,15 @@
 
 #define PAGE	4096
 
+/* A page's hash counts only while its bit in @valid is set. */
+struct block {
+	uint64_t hash[SP_BLOCK_PAGES];
+	uint64_t valid[SP_BLOCK_PAGES / 64];
+};
+
 struct entry {
 	uint64_t addr;
-	uint64_t *hash;		/* SP_BLOCK_PAGES of them */
+	struct block *b;
 };
 
 /* Sorted by address; a checkpoint mostly appends. */
@@ -54,7 +60,7 @@ static struct entry *find(uint64_t addr)
 int sp_subpage_diff(uint64_t start, uint64_t end, uint64_t *changed)
 {
 	struct entry *e = find(start);
-	uint64_t a, h;
+	uint64_t a, h, bit;
 	unsigned int k;
 
 	if (!e)
@@ -62,10 +68,12 @@ int sp_subpage_diff(uint64_t start, uint64_t end, uint64_t *changed)
 	memset(changed, 0, SP_BLOCK_PAGES / 8);
 	for (a = start; a < end; a += PAGE) {
 		k = (a - e->addr) / PAGE;
+		bit = 1ULL << (k % 64);
 		h = hash_page(a);
-		if (h != e->hash[k]) {
-			changed[k / 64] |= 1ULL << (k % 64);
-			e->hash[k] = h;
+		if (h != e->b->hash[k] || !(e->b->valid[k / 64] & bit)) {
+			changed[k / 64] |= bit;
+			e->b->hash[k] = h;
+			e->b->valid[k / 64] |= bit;
 		}
 	}
 	return 1;
@@ -76,15 +84,18 @@ void sp_subpage_zero(uint64_t start, uint64_t end)
 	static uint64_t zero_hash;
 	static const char zero[PAGE];
 	struct entry *e;
+	unsigned int k;
 	uint64_t a;
 
 	if (!zero_hash)
 		zero_hash = XXH3_64bits(zero, PAGE);
 	for (a = start; a < end; a += PAGE) {
 		e = find(a);
-		if (e)
-			e->hash[(a - e->addr) / PAGE] = zero_hash;
-		else
+		k = e ? (a - e->addr) / PAGE : 0;
+		if (e) {
+			e->b->hash[k] = zero_hash;
+			e->b->valid[k / 64] |= 1ULL << (k % 64);
+		} else
 			a = (a & ~(SP_BLOCK - 1)) + SP_BLOCK - PAGE;	/* next block */
 	}
 }
@@ -92,11 +103,11 @@ void sp_subpage_zero(uint64_t start, uint64_t end)
 int sp_subpage_put(uint64_t addr)
 {
 	size_t i = lower(addr);
-	uint64_t *hash;
+	struct block *b;
 	int k;
 
 	if (i < store.n && store.v[i].addr == addr) {
-		hash = store.v[i].hash;
+		b = store.v[i].b;
 	} else {
 		if (store.n == store.cap) {
 			size_t cap = store.cap * 2 + 64;
@@ -107,30 +118,43 @@ int sp_subpage_put(uint64_t addr)
 			store.v = v;
 			store.cap = cap;
 		}
-		hash = malloc(SP_BLOCK_PAGES * sizeof(*hash));
-		if (!hash)
+		b = malloc(sizeof(*b));
+		if (!b)
 			return -ENOMEM;
 		memmove(store.v + i + 1, store.v + i, (store.n - i) * sizeof(*store.v));
 		store.v[i].addr = addr;
-		store.v[i].hash = hash;
+		store.v[i].b = b;
 		store.n++;
 	}
 	for (k = 0; k < SP_BLOCK_PAGES; k++)
-		hash[k] = hash_page(addr + (uint64_t)k * PAGE);
+		b->hash[k] = hash_page(addr + (uint64_t)k * PAGE);
+	memset(b->valid, 0xff, sizeof(b->valid));
 	return 0;
 }
 
 void sp_subpage_drop(uint64_t start, uint64_t end)
 {
-	size_t i, j;
+	size_t i, j, k = 0;
+	uint64_t a, s, e, p;
 
 	if (!store.n || start >= end)
 		return;
 	i = lower(start & ~(SP_BLOCK - 1));
-	for (j = i; j < store.n && store.v[j].addr < end; j++)
-		free(store.v[j].hash);
-	memmove(store.v + i, store.v + j, (store.n - j) * sizeof(*store.v));
-	store.n -= j - i;
+	for (j = i; j < store.n && store.v[j].addr < end; j++) {
+		a = store.v[j].addr;
+		s = start > a ? start : a;
+		e = end < a + SP_BLOCK ? end : a + SP_BLOCK;
+		if (s == a && e == a + SP_BLOCK) {
+			free(store.v[j].b);
+			continue;
+		}
+		/* Part of the block: those pages are unknown now. */
+		for (p = (s - a) / PAGE; p < (e - a) / PAGE; p++)
+			store.v[j].b->valid[p / 64] &= ~(1ULL << (p % 64));
+		store.v[i + k++] = store.v[j];
+	}
+	memmove(store.v + i + k, store.v + j, (store.n - j) * sizeof(*store.v));
+	store.n -= j - i - k;
 }
 
 void sp_subpage_clear(void)
@@ -138,7 +162,7 @@ void sp_subpage_clear(void)
 	size_t i;
 
 	for (i = 0; i < store.n; i++)
-		free(store.v[i].hash);
+		free(store.v[i].b);
 	free(store.v);
 	memset(&store, 0, sizeof(store));
 }

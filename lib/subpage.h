@@ -24,8 +24,8 @@
 /*
  * Compares pages [start, end), inside one 2 MiB block, with the block's
  * entry: bit i of @changed (SP_BLOCK_PAGES bits) is set for page i of the
- * block when its content (read at its address) differs, and the entry
- * takes the new hash.  Returns 1 with an entry, 0 without one (nothing
+ * block when its content (read at its address) differs or was forgotten,
+ * and the entry takes the new hash.  Returns 1 with an entry, 0 without one (nothing
  * compared), or -errno.
  */
 int sp_subpage_diff(uint64_t start, uint64_t end, uint64_t *changed);
@@ -36,7 +36,10 @@ void sp_subpage_zero(uint64_t start, uint64_t end);
 /* Make the hashes of the 2 MiB at @addr (aligned) the block's entry. */
 int sp_subpage_put(uint64_t addr);
 
-/* Forget the entries of every block that meets [start, end). */
+/*
+ * Forget pages [start, end): the entries of blocks wholly inside go, the
+ * pages of others no longer match anything.
+ */
 void sp_subpage_drop(uint64_t start, uint64_t end);
 
 /* Forget everything. */

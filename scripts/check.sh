@@ -56,6 +56,8 @@ host_ksft() {	# host_ksft NAME: a kselftest-harness program run on the host
 	scripts/vm-test.sh 6.1 "$build" incr scripts/xk-guest.sh incremental "$build" auto
 	scripts/vm-test.sh 6.12 "$build" incr scripts/xk-guest.sh incremental "$build" \
 		auto soft-dirty
+	scripts/vm-test.sh 6.1 "$build" sdhuge scripts/xk-guest.sh suite "$build" \
+		soft-dirty incremental_huge
 	scripts/vm-test.sh 6.1 "$build" device --module selftests/device-vm.sh "$build"
 	scripts/vm-test.sh 6.12 "$build" device --module selftests/device-vm.sh "$build"
 	scripts/vm-test.sh 6.1 "$build" modrt --module selftests/module-rt-vm.sh "$build"

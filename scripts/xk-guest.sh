@@ -9,6 +9,9 @@
 #                                      incremental generations with each
 #                                      tracker (auto: the default choice),
 #                                      one TAP line per tracker
+#   xk-guest.sh suite BUILD TRACKER TEST...
+#                                      tests of selftests/rt-suite.sh with
+#                                      that tracker
 set -uo pipefail
 
 bin=$2/bin
@@ -67,6 +70,13 @@ incremental)
 		rm -rf "$img"
 	done
 	exit $bad
+	;;
+suite)
+	cd /tmp || exit 1
+	echo "kernel $(uname -r)"
+	export SPLITCKPT_TRACKER=$3
+	"$bin/splitckpt" status | sed 's/^/# /'
+	"$(dirname "$0")/../selftests/rt-suite.sh" "$2" "${@:4}"
 	;;
 restart)
 	cd /tmp || exit 1
