@@ -696,6 +696,17 @@ static void expect_pages(struct __test_metadata *_metadata,
 	}
 }
 
+/* /proc/self/mem open for writing, and a page-sized source buffer in *@src. */
+static int open_proc_mem(struct __test_metadata *_metadata, long pg, char **src)
+{
+	int fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+
+	ASSERT_LE(0, fd) TH_LOG("/proc/self/mem: %s", strerror(errno));
+	*src = malloc(pg);
+	ASSERT_NE(NULL, *src);
+	return fd;
+}
+
 /*
  * /proc/PID/mem (as ptrace's PEEK/POKE) writes through get_user_pages()
  * without a pin and with the PTE left clean: only the folio's dirty flag
@@ -707,12 +718,8 @@ TEST_F(track, proc_mem_write_is_reported)
 	const int k = sizeof(pages) / sizeof(pages[0]);
 	char *b = self->buf, *src;
 	long pg = self->pg;
-	int fd;
+	int fd = open_proc_mem(_metadata, pg, &src);
 
-	fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, fd) TH_LOG("/proc/self/mem: %s", strerror(errno));
-	src = malloc(pg);
-	ASSERT_NE(NULL, src);
 	for (int round = 0; round < 3; round++) {
 		for (int i = 0; i < k; i++) {
 			memset(src, 'a' + round * k + i, pg);
@@ -746,12 +753,8 @@ TEST_F(track, proc_mem_and_store_are_reported_once)
 	const int k = sizeof(pages) / sizeof(pages[0]);
 	char *b = self->buf, *src;
 	long pg = self->pg;
-	int fd;
+	int fd = open_proc_mem(_metadata, pg, &src);
 
-	fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, fd) TH_LOG("/proc/self/mem: %s", strerror(errno));
-	src = malloc(pg);
-	ASSERT_NE(NULL, src);
 	for (int round = 0; round < 3; round++) {
 		for (int i = 0; i < k; i++) {
 			memset(src, 'k' + round, pg);
