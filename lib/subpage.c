@@ -91,12 +91,13 @@ void sp_subpage_zero(uint64_t start, uint64_t end)
 		zero_hash = XXH3_64bits(zero, PAGE);
 	for (a = start; a < end; a += PAGE) {
 		e = find(a);
-		k = e ? (a - e->addr) / PAGE : 0;
-		if (e) {
-			e->b->hash[k] = zero_hash;
-			e->b->valid[k / 64] |= 1ULL << (k % 64);
-		} else
+		if (!e) {
 			a = (a & ~(SP_BLOCK - 1)) + SP_BLOCK - PAGE;	/* next block */
+			continue;
+		}
+		k = (a - e->addr) / PAGE;
+		e->b->hash[k] = zero_hash;
+		e->b->valid[k / 64] |= 1ULL << (k % 64);
 	}
 }
 

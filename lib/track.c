@@ -405,73 +405,53 @@ static int scan_soft_dirty(uint64_t start, uint64_t end, sp_track_fn fn, void *a
 }
 
 /*
- * The module's dirty ranges of [start, end), all of them split by the page
- * map into pages present (or swapped) and pages gone, which the module
- * reports because their mapping changed (discarded, unmapped and mapped
- * again).  Ranges close together share one read of the page map.
+ * A batch of the module's dirty ranges, split by the page map into pages
+ * present (or swapped) and pages gone, which the module reports because
+ * their mapping changed (discarded, unmapped and mapped again).  Ranges
+ * close together share one read of the page map.
  */
-static int module_ranges(uint64_t start, uint64_t end, sp_track_fn fn, void *arg,
-			 struct splitckpt_range *vec)
+static int ranges_each(const struct splitckpt_range *vec, int n, sp_track_fn fn,
+		       void *arg)
 {
-	uint64_t walk_end;
-	int n, i, j, k, r;
+	int i, j, k, r;
 
-	while (start < end) {
-		n = sp_kmod_dirty_scan(track_fd, start, end, 0, vec, MODULE_NVEC, &walk_end);
-		if (n < 0)
-			return n;
-		for (i = 0; fn && i < n; i = j) {
-			for (j = i + 1; j < n && vec[j].start - vec[j - 1].end <= PM_GAP * 4096 &&
-			     vec[j].end - vec[i].start <= PM_WINDOW * 4096; j++)
-				;
-			r = j - i > 1 ? pm_window_fill(vec[i].start, vec[j - 1].end) : 0;
-			for (k = i; !r && k < j; k++)
-				r = pagemap_runs(vec[k].start, vec[k].end, 1, fn, arg);
-			pmw.n = 0;
-			if (r)
-				return r;
-		}
-		if (walk_end <= start)
-			return -EIO;	/* no progress: should not happen */
-		start = walk_end;
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && vec[j].start - vec[j - 1].end <= PM_GAP * 4096 &&
+		     vec[j].end - vec[i].start <= PM_WINDOW * 4096; j++)
+			;
+		r = j - i > 1 ? pm_window_fill(vec[i].start, vec[j - 1].end) : 0;
+		for (k = i; !r && k < j; k++)
+			r = pagemap_runs(vec[k].start, vec[k].end, 1, fn, arg);
+		pmw.n = 0;
+		if (r)
+			return r;
 	}
 	return 0;
 }
 
 /*
- * The same from a module that says itself what is mapped in each range:
+ * The same from a module that says itself what is mapped in each region:
  * no page map to read, except for mappings it reports without a look.
  */
-static int module_regions_scan(uint64_t start, uint64_t end, sp_track_fn fn,
-			       void *arg, struct splitckpt_region *vec)
+static int regions_each(const struct splitckpt_region *vec, int n, sp_track_fn fn,
+			void *arg)
 {
-	uint64_t walk_end, cat;
-	int n, i, r = 0;
+	uint64_t cat;
+	int i, r = 0;
 
-	while (start < end) {
-		n = sp_kmod_dirty_regions(track_fd, start, end, 0, vec, MODULE_NVEC,
-					  &walk_end);
-		if (n < 0)
-			return n;
-		for (i = 0; fn && !r && i < n; i++) {
-			if (vec[i].flags & SPLITCKPT_REGION_UNWALKED) {
-				r = pagemap_runs(vec[i].start, vec[i].end, 1, fn, arg);
-				continue;
-			}
-			cat = PAGE_IS_WRITTEN;
-			if (!(vec[i].flags & SPLITCKPT_REGION_EMPTY))
-				cat |= PAGE_IS_PRESENT;
-			if (vec[i].flags & SPLITCKPT_REGION_HUGE)
-				cat |= PAGE_IS_HUGE;
-			r = fn(arg, vec[i].start, vec[i].end, cat);
+	for (i = 0; !r && i < n; i++) {
+		if (vec[i].flags & SPLITCKPT_REGION_UNWALKED) {
+			r = pagemap_runs(vec[i].start, vec[i].end, 1, fn, arg);
+			continue;
 		}
-		if (r)
-			return r;
-		if (walk_end <= start)
-			return -EIO;	/* no progress: should not happen */
-		start = walk_end;
+		cat = PAGE_IS_WRITTEN;
+		if (!(vec[i].flags & SPLITCKPT_REGION_EMPTY))
+			cat |= PAGE_IS_PRESENT;
+		if (vec[i].flags & SPLITCKPT_REGION_HUGE)
+			cat |= PAGE_IS_HUGE;
+		r = fn(arg, vec[i].start, vec[i].end, cat);
 	}
-	return 0;
+	return r;
 }
 
 static int scan_module(uint64_t start, uint64_t end, sp_track_fn fn, void *arg)
@@ -484,10 +464,28 @@ static int scan_module(uint64_t start, uint64_t end, sp_track_fn fn, void *arg)
 		struct splitckpt_range range[MODULE_NVEC];
 		struct splitckpt_region region[MODULE_NVEC];
 	} vec;
+	uint64_t walk_end;
+	int n, r = 0;
 
-	if (module_regions)
-		return module_regions_scan(start, end, fn, arg, vec.region);
-	return module_ranges(start, end, fn, arg, vec.range);
+	while (start < end) {
+		if (module_regions)
+			n = sp_kmod_dirty_regions(track_fd, start, end, 0, vec.region,
+						  MODULE_NVEC, &walk_end);
+		else
+			n = sp_kmod_dirty_scan(track_fd, start, end, 0, vec.range,
+					       MODULE_NVEC, &walk_end);
+		if (n < 0)
+			return n;
+		if (fn)
+			r = module_regions ? regions_each(vec.region, n, fn, arg) :
+					     ranges_each(vec.range, n, fn, arg);
+		if (r)
+			return r;
+		if (walk_end <= start)
+			return -EIO;	/* no progress: should not happen */
+		start = walk_end;
+	}
+	return 0;
 }
 
 int sp_track_scan(uint64_t start, uint64_t end, sp_track_fn fn, void *arg)
