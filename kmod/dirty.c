@@ -22,6 +22,7 @@
  */
 #include <linux/atomic.h>
 #include <linux/bits.h>
+#include <linux/log2.h>
 #include <linux/minmax.h>
 #include <linux/page-flags.h>
 #include <linux/pagemap.h>
@@ -164,15 +165,17 @@ static bool emit_pending(struct scan_ctx *c, unsigned long addr,
 	return true;
 }
 
+/* The bits of a PTE or PMD that say "written" (6.6+ has two). */
+#ifdef _PAGE_BIT_SAVED_DIRTY
+#define SCAN_DIRTY_BITS	(_PAGE_DIRTY | _PAGE_SAVED_DIRTY)
+#else
+#define SCAN_DIRTY_BITS	_PAGE_DIRTY
+#endif
+
 /* One locked instruction: the hardware may set the bit at any moment. */
 static void clear_dirty_bits(unsigned long *word)
 {
-	unsigned long bits = _PAGE_DIRTY;
-
-#ifdef _PAGE_BIT_SAVED_DIRTY
-	bits |= _PAGE_SAVED_DIRTY;
-#endif
-	atomic_long_andnot(bits, (atomic_long_t *)word);
+	atomic_long_andnot(SCAN_DIRTY_BITS, (atomic_long_t *)word);
 }
 
 /*
@@ -307,12 +310,11 @@ static __always_inline struct folio *normal_folio(pte_t pte)
 
 /*
  * The common case of a scan, decided inline: a present, clean, normal PTE
- * of a small folio that is not dirty (no write through GUP) and, when the
- * VMA may hold pinned folios, not pinned.  Everything else, and a false
- * here, takes the full test in scan_ptes().  The folio's flags are read
- * once.
+ * of a small folio that is not dirty (no write through GUP) and not pinned.
+ * Everything else, and a false here, takes the full test in scan_pte().
+ * The folio's flags are read once.
  */
-static __always_inline bool pte_quiet(pte_t pte, bool pins)
+static __always_inline bool pte_quiet(pte_t pte)
 {
 	struct folio *folio;
 	unsigned long flags;
@@ -326,7 +328,112 @@ static __always_inline bool pte_quiet(pte_t pte, bool pins)
 	flags = READ_ONCE(folio->flags);
 	if (flags & (BIT(PG_head) | BIT(PG_dirty)))
 		return false;
-	return !pins || folio_ref_count(folio) < GUP_PIN_COUNTING_BIAS;
+	return folio_ref_count(folio) < GUP_PIN_COUNTING_BIAS;
+}
+
+/*
+ * In a VMA that cannot hold pinned folios (vma_may_pin()), a PTE is quiet
+ * when it is present (not PROT_NONE), clean, neither special nor devmap
+ * (QUIET_PTE_BITS), and the flags of its own struct page say neither "head
+ * of a large folio" nor "dirty" (QUIET_PAGE_BUSY).  The page's compound
+ * head is not looked up: a tail page of a large folio mapped by PTEs
+ * passes, and rightly, since scan_pte() reports such a page only when it is
+ * pinned.
+ */
+#define QUIET_PTE_BITS	(_PAGE_PRESENT | _PAGE_PROTNONE | SCAN_DIRTY_BITS | \
+			 _PAGE_SPECIAL | _PAGE_DEVMAP)
+#define QUIET_PAGE_BUSY	(BIT(PG_head) | BIT(PG_dirty))
+
+/*
+ * What skip_quiet() needs, read once per PTE table.  @raw: skip_quiet() may
+ * find struct pages from the PTE values as the tables hold them, without
+ * pte_val().  That is a paravirt call, which a Xen PV guest needs (its
+ * tables hold machine frames) and which clobbers memory everywhere else;
+ * and the offset of a struct page must be a shift of its frame bits.
+ */
+struct quiet_ctx {
+	const void *map;
+	unsigned long page_mask;
+	bool pins, raw;
+};
+
+/*
+ * Where quiet_ctx.raw holds, the offset of a page's struct page in the page
+ * array is its PTE's frame bits shifted right by this much.
+ */
+#define QUIET_PAGE_SHIFT	(PAGE_SHIFT - ilog2(sizeof(struct page)))
+
+/*
+ * The value of the PTE at @ptep as the table holds it: the flag bits are
+ * those of pte_val(), the frame is physical only where quiet_ctx.raw holds.
+ */
+static __always_inline pteval_t raw_pte(const pte_t *ptep)
+{
+	return READ_ONCE(ptep->pte);
+}
+
+static __always_inline bool pte_bits_quiet(pteval_t v)
+{
+	return (v & QUIET_PTE_BITS) == _PAGE_PRESENT;
+}
+
+/* The flags of the page that a present PTE of value @v maps. */
+static __always_inline unsigned long quiet_page_flags(const struct quiet_ctx *q,
+						      pteval_t v)
+{
+	const struct page *page = q->map +
+				  ((v >> QUIET_PAGE_SHIFT) & q->page_mask);
+
+	return READ_ONCE(page->flags);
+}
+
+/*
+ * Whether the four PTEs from @ptep on are all quiet.  Four at a time with
+ * two branches, because a branch ends a translation block under TCG, where
+ * this loop costs the most; the page flags are read only once all four
+ * PTEs are known to map normal pages.
+ */
+static __always_inline bool quiet4(const struct quiet_ctx *q, pte_t *ptep)
+{
+	pteval_t a = raw_pte(ptep), b = raw_pte(ptep + 1);
+	pteval_t c = raw_pte(ptep + 2), d = raw_pte(ptep + 3);
+	pteval_t all = a & b & c & d, any = a | b | c | d;
+
+	/* All present, none PROT_NONE, dirty, special or devmap. */
+	if ((~all & _PAGE_PRESENT) |
+	    (any & (QUIET_PTE_BITS & ~_PAGE_PRESENT)))
+		return false;
+	return !((quiet_page_flags(q, a) | quiet_page_flags(q, b) |
+		  quiet_page_flags(q, c) | quiet_page_flags(q, d)) &
+		 QUIET_PAGE_BUSY);
+}
+
+/*
+ * How many of the @n PTEs from @ptep on are quiet.  Out of line, so that
+ * the loops have the registers to themselves.
+ */
+static noinline unsigned long skip_quiet(const struct quiet_ctx *ctx,
+					 pte_t *ptep, unsigned long n)
+{
+	const struct quiet_ctx copy = *ctx, *q = &copy;	/* in registers */
+	unsigned long i = 0;
+	pteval_t v;
+
+	BUILD_BUG_ON(!IS_ENABLED(CONFIG_ARCH_HAS_PTE_SPECIAL));
+	if (q->pins || !q->raw) {
+		while (i < n && pte_quiet(ptep_get(ptep + i)))
+			i++;
+		return i;
+	}
+	while (i + 4 <= n && quiet4(q, ptep + i))
+		i += 4;
+	for (; i < n; i++) {
+		v = raw_pte(ptep + i);
+		if (!pte_bits_quiet(v) ||
+		    (quiet_page_flags(q, v) & QUIET_PAGE_BUSY))
+			break;
+	}
+	return i;
 }
 
 /* Whether a pending range meets [addr, end). */
@@ -338,56 +445,84 @@ static bool pending_in(struct scan_ctx *c, unsigned long addr,
 	return r && r->start < end;
 }
 
+/*
+ * Reports the PTE at @ptep if it is dirty and clears it; false when @vec
+ * filled up.  @fast: no pending range meets this PTE table.
+ */
+static __always_inline bool scan_pte(struct scan_ctx *c, pte_t *ptep,
+				     unsigned long addr, bool fast)
+{
+	pte_t pte = ptep_get(ptep);
+	struct folio *folio = NULL;
+	bool hw = false, dirty;
+	u64 flags = 0;
+
+	if (pte_none(pte)) {
+		dirty = pending_at(c, addr);
+		flags = SPLITCKPT_REGION_EMPTY;
+	} else if (!pte_present(pte)) {
+		dirty = swap_pte_dirty(c, pte, addr);
+	} else if (pte_special(pte)) {
+		dirty = pending_at(c, addr);
+		if (is_zero_pfn(pte_pfn(pte)))
+			flags = SPLITCKPT_REGION_EMPTY;
+	} else if (pte_devmap(pte)) {
+		dirty = true;	/* DAX writeback needs the PTE bit */
+	} else {
+		hw = pte_dirty(pte);
+		folio = normal_folio(pte);
+		dirty = hw || (!fast && pending_at(c, addr));
+		if (folio)
+			dirty = dirty || folio_maybe_dma_pinned(folio) ||
+				(!folio_test_large(folio) &&
+				 folio_written(folio));
+	}
+	if (!dirty)
+		return true;
+	if (!emit_page(c, addr, flags))
+		return false;
+	if (!c->clear)
+		return true;
+	if (hw) {
+		clear_dirty_bits((unsigned long *)&ptep->pte);
+		c->flush = true;
+		if (folio && folio_plain(folio))
+			return true;
+		if (folio)
+			transfer_dirty(folio);
+	}
+	if (folio && !folio_test_large(folio))
+		folio_rearm(folio);
+	return true;
+}
+
 /* Returns false when @vec filled up. */
 static bool scan_ptes(struct scan_ctx *c, pte_t *ptep, unsigned long addr,
 		      unsigned long end)
 {
 	bool fast = !pending_in(c, addr, end);
+	const struct quiet_ctx q = {
+		.map = vmemmap,
+		.page_mask = PTE_PFN_MASK >> QUIET_PAGE_SHIFT,
+		.pins = c->pins,
+		.raw = is_power_of_2(sizeof(struct page)) &&
+		       !cpu_feature_enabled(X86_FEATURE_XENPV),
+	};
+	unsigned long n;
 
-	for (; addr < end; addr += PAGE_SIZE, ptep++) {
-		pte_t pte = ptep_get(ptep);
-		struct folio *folio = NULL;
-		bool hw = false, dirty;
-		u64 flags = 0;
-
-		if (fast && pte_quiet(pte, c->pins))
-			continue;
-		if (pte_none(pte)) {
-			dirty = pending_at(c, addr);
-			flags = SPLITCKPT_REGION_EMPTY;
-		} else if (!pte_present(pte)) {
-			dirty = swap_pte_dirty(c, pte, addr);
-		} else if (pte_special(pte)) {
-			dirty = pending_at(c, addr);
-			if (is_zero_pfn(pte_pfn(pte)))
-				flags = SPLITCKPT_REGION_EMPTY;
-		} else if (pte_devmap(pte)) {
-			dirty = true;	/* DAX writeback needs the PTE bit */
-		} else {
-			hw = pte_dirty(pte);
-			folio = normal_folio(pte);
-			dirty = hw || (!fast && pending_at(c, addr));
-			if (folio)
-				dirty = dirty || folio_maybe_dma_pinned(folio) ||
-					(!folio_test_large(folio) &&
-					 folio_written(folio));
+	while (addr < end) {
+		/* A dirty PTE is often followed by another: no call then. */
+		if (fast && pte_bits_quiet(raw_pte(ptep))) {
+			n = skip_quiet(&q, ptep, (end - addr) >> PAGE_SHIFT);
+			addr += n << PAGE_SHIFT;
+			ptep += n;
+			if (addr >= end)
+				break;
 		}
-		if (!dirty)
-			continue;
-		if (!emit_page(c, addr, flags))
+		if (!scan_pte(c, ptep, addr, fast))
 			return false;
-		if (!c->clear)
-			continue;
-		if (hw) {
-			clear_dirty_bits((unsigned long *)&ptep->pte);
-			c->flush = true;
-			if (folio && folio_plain(folio))
-				continue;
-			if (folio)
-				transfer_dirty(folio);
-		}
-		if (folio && !folio_test_large(folio))
-			folio_rearm(folio);
+		addr += PAGE_SIZE;
+		ptep++;
 	}
 	return true;
 }
