@@ -332,13 +332,13 @@ static __always_inline bool pte_quiet(pte_t pte)
 }
 
 /*
- * In a VMA that cannot hold pinned folios (vma_may_pin()), a PTE is quiet
- * when it is present (not PROT_NONE), clean, neither special nor devmap
- * (QUIET_PTE_BITS), and the flags of its own struct page say neither "head
- * of a large folio" nor "dirty" (QUIET_PAGE_BUSY).  The page's compound
- * head is not looked up: a tail page of a large folio mapped by PTEs
- * passes, and rightly, since scan_pte() reports such a page only when it is
- * pinned.
+ * A PTE is quiet when it is present (not PROT_NONE), clean, neither special
+ * nor devmap (QUIET_PTE_BITS), and the flags of its own struct page say
+ * neither "head of a large folio" nor "dirty" (QUIET_PAGE_BUSY).  In a VMA
+ * that may hold pinned folios (vma_may_pin()) the page must also be small
+ * (not a tail) and not pinned.  Elsewhere a tail page of a large folio
+ * mapped by PTEs passes without a look at its head, and rightly, since
+ * scan_pte() reports such a page only when it is pinned.
  */
 #define QUIET_PTE_BITS	(_PAGE_PRESENT | _PAGE_PROTNONE | SCAN_DIRTY_BITS | \
 			 _PAGE_SPECIAL | _PAGE_DEVMAP)
@@ -377,23 +377,32 @@ static __always_inline bool pte_bits_quiet(pteval_t v)
 	return (v & QUIET_PTE_BITS) == _PAGE_PRESENT;
 }
 
-/* The flags of the page that a present PTE of value @v maps. */
-static __always_inline unsigned long quiet_page_flags(const struct quiet_ctx *q,
-						      pteval_t v)
+/*
+ * Whether the page that a present PTE of value @v maps is quiet.  With
+ * @pins, its reference count must be below the pin bias but not zero: a
+ * tail page's own count is always zero (references go to the head), which
+ * spares a read of the compound head.
+ */
+static __always_inline bool page_quiet(const struct quiet_ctx *q, pteval_t v,
+				       bool pins)
 {
 	const struct page *page = q->map +
 				  ((v >> QUIET_PAGE_SHIFT) & q->page_mask);
 
-	return READ_ONCE(page->flags);
+	if (READ_ONCE(page->flags) & QUIET_PAGE_BUSY)
+		return false;
+	return !pins ||
+	       (unsigned int)page_ref_count(page) - 1 < GUP_PIN_COUNTING_BIAS - 1;
 }
 
 /*
  * Whether the four PTEs from @ptep on are all quiet.  Four at a time with
- * two branches, because a branch ends a translation block under TCG, where
- * this loop costs the most; the page flags are read only once all four
+ * few branches, because a branch ends a translation block under TCG, where
+ * this loop costs the most; the pages are looked at only once all four
  * PTEs are known to map normal pages.
  */
-static __always_inline bool quiet4(const struct quiet_ctx *q, pte_t *ptep)
+static __always_inline bool quiet4(const struct quiet_ctx *q, pte_t *ptep,
+				   bool pins)
 {
 	pteval_t a = raw_pte(ptep), b = raw_pte(ptep + 1);
 	pteval_t c = raw_pte(ptep + 2), d = raw_pte(ptep + 3);
@@ -403,9 +412,26 @@ static __always_inline bool quiet4(const struct quiet_ctx *q, pte_t *ptep)
 	if ((~all & _PAGE_PRESENT) |
 	    (any & (QUIET_PTE_BITS & ~_PAGE_PRESENT)))
 		return false;
-	return !((quiet_page_flags(q, a) | quiet_page_flags(q, b) |
-		  quiet_page_flags(q, c) | quiet_page_flags(q, d)) &
-		 QUIET_PAGE_BUSY);
+	return page_quiet(q, a, pins) & page_quiet(q, b, pins) &
+	       page_quiet(q, c, pins) & page_quiet(q, d, pins);
+}
+
+/* skip_quiet() where quiet_ctx.raw holds, for @pins known at build time. */
+static __always_inline unsigned long skip_quiet_raw(const struct quiet_ctx *q,
+						    pte_t *ptep,
+						    unsigned long n, bool pins)
+{
+	unsigned long i = 0;
+	pteval_t v;
+
+	while (i + 4 <= n && quiet4(q, ptep + i, pins))
+		i += 4;
+	for (; i < n; i++) {
+		v = raw_pte(ptep + i);
+		if (!pte_bits_quiet(v) || !page_quiet(q, v, pins))
+			break;
+	}
+	return i;
 }
 
 /*
@@ -417,23 +443,16 @@ static noinline unsigned long skip_quiet(const struct quiet_ctx *ctx,
 {
 	const struct quiet_ctx copy = *ctx, *q = &copy;	/* in registers */
 	unsigned long i = 0;
-	pteval_t v;
 
 	BUILD_BUG_ON(!IS_ENABLED(CONFIG_ARCH_HAS_PTE_SPECIAL));
-	if (q->pins || !q->raw) {
+	if (!q->raw) {
 		while (i < n && pte_quiet(ptep_get(ptep + i)))
 			i++;
 		return i;
 	}
-	while (i + 4 <= n && quiet4(q, ptep + i))
-		i += 4;
-	for (; i < n; i++) {
-		v = raw_pte(ptep + i);
-		if (!pte_bits_quiet(v) ||
-		    (quiet_page_flags(q, v) & QUIET_PAGE_BUSY))
-			break;
-	}
-	return i;
+	if (q->pins)
+		return skip_quiet_raw(q, ptep, n, true);
+	return skip_quiet_raw(q, ptep, n, false);
 }
 
 /* Whether a pending range meets [addr, end). */

@@ -1132,4 +1132,78 @@ TEST(thp_is_reported_per_2mib)
 	free(rr);
 }
 
+/*
+ * A huge page mapped by PTEs (mprotect() split its PMD, not the page) is
+ * reported whole after the split and is clean after a clear; a write to one
+ * of its pages reports that page alone.  Once one page of it is pinned,
+ * every page is reported by every scan (a huge page's pin counts for all of
+ * it), and none once it is unpinned.
+ */
+TEST(pte_mapped_huge_page)
+{
+	const size_t huge = 2UL << 20;
+	long pg = sysconf(_SC_PAGESIZE);
+	struct scan_result *r = malloc(sizeof(*r));
+	char *raw, *h;
+	int fd, ring, tries;
+	long huge_kb;
+
+	ASSERT_NE(NULL, r);
+	fd = open(SPLITCKPT_DEV, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		SKIP(return, "%s: %s", SPLITCKPT_DEV, strerror(errno));
+	raw = mmap(NULL, 2 * huge, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, raw);
+	h = (char *)(((uintptr_t)raw + huge - 1) & ~(huge - 1));
+	if (madvise(h, huge, MADV_HUGEPAGE))
+		SKIP(return, "no transparent huge pages");
+	ASSERT_EQ(0, attach(fd, 0));
+	memset(h, 1, huge);
+	huge_kb = anon_huge_kb();
+	if (huge_kb < 2048)
+		SKIP(return, "the kernel gave no huge page");
+	ASSERT_EQ(0, mprotect(h + pg, pg, PROT_READ));
+	ASSERT_EQ(0, mprotect(h + pg, pg, PROT_READ | PROT_WRITE));
+	ASSERT_EQ(huge_kb - 2048, anon_huge_kb()) TH_LOG("the PMD was not split");
+	/* Written whole: by its PTEs (6.12) or through the split (6.1). */
+	scan(fd, h, huge, 0, NPAGES, r);
+	ASSERT_EQ(0, r->ret);
+	EXPECT_EQ(512, r->arg.nr_pages);
+	scan(fd, h, huge, 0, NPAGES, r);
+	ASSERT_EQ(0, r->ret);
+	EXPECT_EQ(0, r->arg.nr_ranges);
+
+	h[300 * pg] = 2;
+	scan(fd, h, huge, 0, NPAGES, r);
+	ASSERT_EQ(0, r->ret);
+	ASSERT_EQ(1, r->arg.nr_ranges);
+	EXPECT_EQ((uintptr_t)h + 300 * pg, r->vec[0].start);
+	EXPECT_EQ((uintptr_t)h + 301 * pg, r->vec[0].end);
+
+	ring = pin_with_io_uring(h + 10 * pg, pg);
+	if (ring == -ENOSYS || ring == -EPERM)
+		SKIP(return, "io_uring: %s", strerror(-ring));
+	ASSERT_LE(0, ring) TH_LOG("io_uring: %s", strerror(-ring));
+	for (int round = 0; round < 2; round++) {
+		scan(fd, h, huge, 0, NPAGES, r);
+		ASSERT_EQ(0, r->ret);
+		ASSERT_EQ(1, r->arg.nr_ranges);
+		EXPECT_EQ((uintptr_t)h, r->vec[0].start);
+		EXPECT_EQ((uintptr_t)h + huge, r->vec[0].end);
+	}
+	close(ring);	/* unpins, at once or from a worker soon after */
+	for (tries = 0; tries < 100; tries++) {
+		scan(fd, h, huge, 0, NPAGES, r);
+		ASSERT_EQ(0, r->ret);
+		if (!r->arg.nr_ranges)
+			break;
+		usleep(10000);
+	}
+	EXPECT_EQ(0, r->arg.nr_ranges) TH_LOG("still reported after the unpin");
+	close(fd);
+	munmap(raw, 2 * huge);
+	free(r);
+}
+
 TEST_HARNESS_MAIN
