@@ -44,6 +44,15 @@
 /* PMDs walked between checks for a contended mmap_lock. */
 #define SCAN_PMD_BATCH	64
 
+/*
+ * Each per-PTE loop (scan_ptes(), skip_quiet()) has a section of its own,
+ * starting on a boundary of at least its size (scripts/lint.sh checks), so
+ * that it never crosses a page: it stays in one iTLB entry, and under TCG,
+ * which chains jumps only within a guest page, a loop across two pages took
+ * twice as long.  (An aligned function inside .text would leave padding
+ * that objtool reports.)
+ */
+
 struct scan_ctx {
 	struct mm_struct *mm;
 	unsigned long start, end, walk_end;
@@ -438,8 +447,9 @@ static __always_inline unsigned long skip_quiet_raw(const struct quiet_ctx *q,
  * How many of the @n PTEs from @ptep on are quiet.  Out of line, so that
  * the loops have the registers to themselves.
  */
-static noinline unsigned long skip_quiet(const struct quiet_ctx *ctx,
-					 pte_t *ptep, unsigned long n)
+static noinline __section(".text.splitckpt_skip_quiet") __aligned(1024)
+unsigned long skip_quiet(const struct quiet_ctx *ctx, pte_t *ptep,
+			 unsigned long n)
 {
 	const struct quiet_ctx copy = *ctx, *q = &copy;	/* in registers */
 	unsigned long i = 0;
@@ -516,8 +526,9 @@ static __always_inline bool scan_pte(struct scan_ctx *c, pte_t *ptep,
 }
 
 /* Returns false when @vec filled up. */
-static bool scan_ptes(struct scan_ctx *c, pte_t *ptep, unsigned long addr,
-		      unsigned long end)
+static noinline __section(".text.splitckpt_scan_ptes") __aligned(2048)
+bool scan_ptes(struct scan_ctx *c, pte_t *ptep, unsigned long addr,
+	       unsigned long end)
 {
 	bool fast = !pending_in(c, addr, end);
 	const struct quiet_ctx q = {

@@ -57,11 +57,28 @@ tap_run "uapi structs have no holes or padding (pahole)" no_holes
 tap_run "userspace and selftests build with -Wall -Wextra -Werror" \
 	make -s WERROR=1 BUILD="$build" all
 
+# The module's per-PTE loops each have a section aligned to at least its
+# size (kmod/dirty.c, SCAN_HOT), so that none crosses a page.
+hot_loops_fit() {	# hot_loops_fit KO
+	local name size align n=0
+	while read -r name size align; do
+		n=$((n + 1))
+		if ((16#$size > align)); then
+			echo "$name: $((16#$size)) bytes, aligned to $align"
+			return 1
+		fi
+	done < <(readelf -SW "$1" | sed 's/^ *\[ *[0-9]*\] *//' |
+		 awk '$1 ~ /^\.text\.splitckpt_/ { print $1, $5, $10 }')
+	[ "$n" -gt 0 ]
+}
+
 for series in $(scripts/kernels.sh series); do
 	if kver=$(scripts/kernels.sh kver "$series"); then
 		tap_run "splitckpt.ko builds for $kver with W=1 -Werror" \
 			scripts/kmod-build.sh "/lib/modules/$kver/build" "$build" \
 			W=1 KCFLAGS=-Werror
+		tap_run "splitckpt.ko for $kver: each per-PTE loop fits its alignment" \
+			hot_loops_fit "$build/kmod/$kver/kmod/splitckpt.ko"
 	else
 		tap_result 1 "a Debian $series kernel with headers is installed"
 	fi
