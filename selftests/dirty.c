@@ -1083,6 +1083,24 @@ static long anon_huge_kb(void)
 	return kb;
 }
 
+/*
+ * A 2 MiB-aligned 2 MiB stretch with MADV_HUGEPAGE, in a fresh mapping
+ * *@raw of twice that; NULL when the mapping failed (*@raw is MAP_FAILED)
+ * or the kernel has no transparent huge pages.
+ */
+static char *thp_area(char **raw)
+{
+	const size_t huge = 2UL << 20;
+	char *h;
+
+	*raw = mmap(NULL, 2 * huge, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (*raw == MAP_FAILED)
+		return NULL;
+	h = (char *)(((uintptr_t)*raw + huge - 1) & ~(huge - 1));
+	return madvise(h, huge, MADV_HUGEPAGE) ? NULL : h;
+}
+
 TEST(thp_is_reported_per_2mib)
 {
 	const size_t huge = 2UL << 20;
@@ -1096,11 +1114,9 @@ TEST(thp_is_reported_per_2mib)
 	fd = open(SPLITCKPT_DEV, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		SKIP(return, "%s: %s", SPLITCKPT_DEV, strerror(errno));
-	raw = mmap(NULL, 2 * huge, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	h = thp_area(&raw);
 	ASSERT_NE(MAP_FAILED, raw);
-	h = (char *)(((uintptr_t)raw + huge - 1) & ~(huge - 1));
-	if (madvise(h, huge, MADV_HUGEPAGE))
+	if (!h)
 		SKIP(return, "no transparent huge pages");
 	memset(h, 1, huge);
 	if (anon_huge_kb() < 2048)
@@ -1152,11 +1168,9 @@ TEST(pte_mapped_huge_page)
 	fd = open(SPLITCKPT_DEV, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		SKIP(return, "%s: %s", SPLITCKPT_DEV, strerror(errno));
-	raw = mmap(NULL, 2 * huge, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	h = thp_area(&raw);
 	ASSERT_NE(MAP_FAILED, raw);
-	h = (char *)(((uintptr_t)raw + huge - 1) & ~(huge - 1));
-	if (madvise(h, huge, MADV_HUGEPAGE))
+	if (!h)
 		SKIP(return, "no transparent huge pages");
 	ASSERT_EQ(0, attach(fd, 0));
 	memset(h, 1, huge);
