@@ -44,15 +44,6 @@
 /* PMDs walked between checks for a contended mmap_lock. */
 #define SCAN_PMD_BATCH	64
 
-/*
- * Each per-PTE loop (scan_ptes(), skip_quiet()) has a section of its own,
- * starting on a boundary of at least its size (scripts/lint.sh checks), so
- * that it never crosses a page: it stays in one iTLB entry, and under TCG,
- * which chains jumps only within a guest page, a loop across two pages took
- * twice as long.  (An aligned function inside .text would leave padding
- * that objtool reports.)
- */
-
 struct scan_ctx {
 	struct mm_struct *mm;
 	unsigned long start, end, walk_end;
@@ -318,29 +309,6 @@ static __always_inline struct folio *normal_folio(pte_t pte)
 }
 
 /*
- * The common case of a scan, decided inline: a present, clean, normal PTE
- * of a small folio that is not dirty (no write through GUP) and not pinned.
- * Everything else, and a false here, takes the full test in scan_pte().
- * The folio's flags are read once.
- */
-static __always_inline bool pte_quiet(pte_t pte)
-{
-	struct folio *folio;
-	unsigned long flags;
-
-	if (!pte_present(pte) || pte_dirty(pte) || pte_special(pte) ||
-	    pte_devmap(pte))
-		return false;
-	folio = normal_folio(pte);
-	if (!folio)
-		return false;
-	flags = READ_ONCE(folio->flags);
-	if (flags & (BIT(PG_head) | BIT(PG_dirty)))
-		return false;
-	return folio_ref_count(folio) < GUP_PIN_COUNTING_BIAS;
-}
-
-/*
  * A PTE is quiet when it is present (not PROT_NONE), clean, neither special
  * nor devmap (QUIET_PTE_BITS), and the flags of its own struct page say
  * neither "head of a large folio" nor "dirty" (QUIET_PAGE_BUSY).  In a VMA
@@ -386,18 +354,21 @@ static __always_inline bool pte_bits_quiet(pteval_t v)
 	return (v & QUIET_PTE_BITS) == _PAGE_PRESENT;
 }
 
-/*
- * Whether the page that a present PTE of value @v maps is quiet.  With
- * @pins, its reference count must be below the pin bias but not zero: a
- * tail page's own count is always zero (references go to the head), which
- * spares a read of the compound head.
- */
-static __always_inline bool page_quiet(const struct quiet_ctx *q, pteval_t v,
-				       bool pins)
+/* Where quiet_ctx.raw holds, the page that a present PTE of value @v maps. */
+static __always_inline const struct page *raw_page(const struct quiet_ctx *q,
+						   pteval_t v)
 {
-	const struct page *page = q->map +
-				  ((v >> QUIET_PAGE_SHIFT) & q->page_mask);
+	return q->map + ((v >> QUIET_PAGE_SHIFT) & q->page_mask);
+}
 
+/*
+ * Whether @page, mapped by a quiet PTE, is quiet.  With @pins, its reference
+ * count must be below the pin bias but not zero: a tail page's own count is
+ * always zero (references go to the head), which spares a read of the
+ * compound head.
+ */
+static __always_inline bool page_quiet(const struct page *page, bool pins)
+{
 	if (READ_ONCE(page->flags) & QUIET_PAGE_BUSY)
 		return false;
 	return !pins ||
@@ -421,8 +392,8 @@ static __always_inline bool quiet4(const struct quiet_ctx *q, pte_t *ptep,
 	if ((~all & _PAGE_PRESENT) |
 	    (any & (QUIET_PTE_BITS & ~_PAGE_PRESENT)))
 		return false;
-	return page_quiet(q, a, pins) & page_quiet(q, b, pins) &
-	       page_quiet(q, c, pins) & page_quiet(q, d, pins);
+	return page_quiet(raw_page(q, a), pins) & page_quiet(raw_page(q, b), pins) &
+	       page_quiet(raw_page(q, c), pins) & page_quiet(raw_page(q, d), pins);
 }
 
 /* skip_quiet() where quiet_ctx.raw holds, for @pins known at build time. */
@@ -437,7 +408,7 @@ static __always_inline unsigned long skip_quiet_raw(const struct quiet_ctx *q,
 		i += 4;
 	for (; i < n; i++) {
 		v = raw_pte(ptep + i);
-		if (!pte_bits_quiet(v) || !page_quiet(q, v, pins))
+		if (!pte_bits_quiet(v) || !page_quiet(raw_page(q, v), pins))
 			break;
 	}
 	return i;
@@ -446,6 +417,13 @@ static __always_inline unsigned long skip_quiet_raw(const struct quiet_ctx *q,
 /*
  * How many of the @n PTEs from @ptep on are quiet.  Out of line, so that
  * the loops have the registers to themselves.
+ *
+ * Each per-PTE loop (this one, scan_ptes()) has a section of its own,
+ * starting on a boundary of at least its size (scripts/lint.sh checks), so
+ * that it never crosses a page: it stays in one iTLB entry, and under TCG,
+ * which chains jumps only within a guest page, a loop across two pages took
+ * twice as long.  (An aligned function inside .text would leave padding
+ * that objtool reports.)
  */
 static noinline __section(".text.splitckpt_skip_quiet") __aligned(1024)
 unsigned long skip_quiet(const struct quiet_ctx *ctx, pte_t *ptep,
@@ -453,11 +431,17 @@ unsigned long skip_quiet(const struct quiet_ctx *ctx, pte_t *ptep,
 {
 	const struct quiet_ctx copy = *ctx, *q = &copy;	/* in registers */
 	unsigned long i = 0;
+	pte_t pte;
 
+	/* A normal PTE maps a page with a struct page (vm_normal_page()). */
 	BUILD_BUG_ON(!IS_ENABLED(CONFIG_ARCH_HAS_PTE_SPECIAL));
 	if (!q->raw) {
-		while (i < n && pte_quiet(ptep_get(ptep + i)))
-			i++;
+		for (; i < n; i++) {
+			pte = ptep_get(ptep + i);
+			if (!pte_bits_quiet(pte_val(pte)) ||
+			    !page_quiet(pte_page(pte), q->pins))
+				break;
+		}
 		return i;
 	}
 	if (q->pins)
@@ -525,7 +509,7 @@ static __always_inline bool scan_pte(struct scan_ctx *c, pte_t *ptep,
 	return true;
 }
 
-/* Returns false when @vec filled up. */
+/* Returns false when @vec filled up.  Its section: see skip_quiet(). */
 static noinline __section(".text.splitckpt_scan_ptes") __aligned(2048)
 bool scan_ptes(struct scan_ctx *c, pte_t *ptep, unsigned long addr,
 	       unsigned long end)
